@@ -1,0 +1,244 @@
+"""Declarative building blocks of a procedure. Nothing here executes a rule: a `Procedure` is data
+that `engine.validate` checks, `engine.machine` compiles and `engine.service` runs.
+
+A procedure reads like the article it encodes: each `Step` names who may take it, from which
+states to which, what must be recorded (`fields`), which guards apply (each citing its rule) and
+which deadlines it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.guards import GuardContext, Verdict
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A place in a source document, cited as the spec does: `seed 000 第六条2`."""
+
+    source: str  # "seed 000"
+    article: str  # "第六条2", "第五篇 §七", "A-29"
+
+    def __str__(self) -> str:
+        if self.source:
+            return f"{self.source} {self.article}"
+        return self.article
+
+
+def cite(text: str) -> Citation:
+    """Parse `seed 000 第六条2` or an assumption id like `A-29` into a Citation."""
+    parts = text.split(" ", 2)
+    if len(parts) >= 3 and parts[0] == "seed":
+        return Citation(f"{parts[0]} {parts[1]}", parts[2])
+    return Citation("", text)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the spec: stable id (`RH-1`), stable error code, and where it comes from."""
+
+    id: str
+    code: str
+    cites: tuple[Citation, ...]
+
+    @property
+    def citation(self) -> str:
+        return "、".join(str(c) for c in self.cites)
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    INT = "int"
+    DECIMAL = "decimal"
+    DATE = "date"
+    BOOL = "bool"
+    CHOICE = "choice"
+    JSON = "json"  # structured value (object or list), validated by the step's guards
+
+
+@dataclass(frozen=True)
+class Field:
+    """One recorded item of a step. `label` is a text-catalog key suffix (fields.<name>)."""
+
+    name: str
+    type: FieldType = FieldType.TEXT
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    default_from: str | None = None  # name of a case-data or fact key used when omitted
+
+
+class Roles(StrEnum):
+    WORKER = "WORKER"
+    CANDIDATE = "CANDIDATE"
+    COMMUNITY = "COMMUNITY"
+    STREET_OFFICE = "STREET_OFFICE"
+    STREET_PARTY_COMMITTEE = "STREET_PARTY_COMMITTEE"
+    STREET_ASSESSMENT_GROUP = "STREET_ASSESSMENT_GROUP"
+    COMMUNITY_ASSESSMENT_GROUP = "COMMUNITY_ASSESSMENT_GROUP"
+    DISTRICT_CIVIL_AFFAIRS = "DISTRICT_CIVIL_AFFAIRS"
+    DISTRICT_HR = "DISTRICT_HR"
+    OBJECTOR = "OBJECTOR"
+    ADMIN = "ADMIN"
+    SYSTEM = "SYSTEM"
+
+
+@dataclass(frozen=True)
+class PolicyRole:
+    """A role chosen by a policy setting (e.g. A-21 `rehire.street_review_role`)."""
+
+    key: str
+
+
+RoleRef = Roles | PolicyRole
+
+SAME = "="  # a step that records data without leaving its state (transitions' reflexive dest)
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """A deadline started when a step enters its destination state.
+
+    `due` is a pure function of the step's context giving the aware instant at which `fires` is
+    triggered by SYSTEM; `basis` explains how it was computed (rule, start date, period) so anyone
+    can re-derive it. Leaving the state cancels the deadline.
+    """
+
+    key: str
+    fires: str
+    due: Callable[[GuardContext], DeadlineDue]
+    rule: Rule
+    kind: str = "transition"  # or "reminder" (emits a notification instead of a transition)
+
+
+@dataclass(frozen=True)
+class DeadlineDue:
+    at: datetime
+    basis: Mapping[str, Any]
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An outgoing notification written to the outbox in the step's own transaction."""
+
+    kind: str  # template id, e.g. "publicity", "decision.rehired"
+    to: tuple[RoleRef | str, ...]  # roles, or "worker" for the person concerned
+
+
+# ---- effects: what a step changes besides the case's own state and data ----
+
+
+@dataclass(frozen=True)
+class CreateAppointment:
+    worker_id: int
+    community_id: int
+    category: str
+    position: str | None
+    method: str
+    start_date: date
+    end_date: date | None
+    term_id: int | None
+    decision_no: str | None
+    predecessor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EndAppointment:
+    appointment_id: int
+    end_date: date
+    end_reason: str
+
+
+@dataclass(frozen=True)
+class CloseRelatedCases:
+    """Fire `trigger` as SYSTEM on the worker's other open cases of `procedure` (A-31 moot)."""
+
+    worker_id: int
+    procedure: str
+    trigger: str
+    reason: str
+
+
+Action = CreateAppointment | EndAppointment | CloseRelatedCases
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a step's effect function returns: case-data updates and actions on other records."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+
+
+Guard = Callable[["GuardContext"], "Verdict"]
+EffectFn = Callable[["GuardContext"], Effect]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One documented step: trigger name, states, roles, records, guards, citations, deadlines.
+
+    A step with `source=()` opens a case (exactly one per procedure); `automatic=True` steps are
+    taken by SYSTEM as soon as the case rests in a source state and their guards pass, in
+    declaration order (e.g. RH-T6 evaluating the vote thresholds).
+    """
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    roles: tuple[RoleRef, ...]
+    cites: tuple[Citation, ...]
+    fields: tuple[Field, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    effect: EffectFn | None = None
+    starts: tuple[DeadlineSpec, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    automatic: bool = False
+    rule_ids: tuple[str, ...] = ()
+
+    @property
+    def opens_case(self) -> bool:
+        return not self.source
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A declared procedure: compiled into a `transitions` machine by `engine.machine`."""
+
+    code: str
+    version: int
+    states: tuple[str, ...]
+    final: frozenset[str]
+    steps: tuple[Step, ...]
+    cites: tuple[Citation, ...]
+    subject: str = "worker"  # "worker" (case about a worker) or "community" or "candidate"
+    policy_flag: str | None = None  # policy key that must be true for the pack to run it
+    load_facts: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    parent: str | None = None  # procedure code of the parent case (candidate → recruitment)
+
+    @property
+    def opening_step(self) -> Step:
+        opening = [s for s in self.steps if s.opens_case]
+        if len(opening) != 1:
+            raise ValueError(f"{self.code}: exactly one opening step expected")
+        return opening[0]
+
+    @property
+    def initial(self) -> str:
+        return self.opening_step.dest
+
+    def step(self, trigger: str) -> Step | None:
+        for s in self.steps:
+            if s.trigger == trigger:
+                return s
+        return None
+
+    def steps_from(self, state: str) -> list[Step]:
+        return [s for s in self.steps if state in s.source]

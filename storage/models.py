@@ -1,0 +1,207 @@
+"""The schema, as SQLAlchemy 2 typed models. Migrations (storage/migrations) create it; the engine
+writes through `storage.repository` with Core statements. Nothing outside `storage/` imports this.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class District(Base):
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    pack: Mapped[str] = mapped_column(String(40), default="DONGQU")
+
+
+class Street(Base):
+    __tablename__ = "streets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="街道")  # 街道 or 镇
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    staffing_limit: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+
+
+class Worker(Base):
+    """Personnel record (spec §6). Fields without a column of their own live in `record`."""
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    education: Mapped[str | None] = mapped_column(String(20))
+    hukou_city: Mapped[str | None] = mapped_column(String(60))
+    hukou_urban: Mapped[bool | None] = mapped_column(Boolean)
+    category: Mapped[str | None] = mapped_column(String(40))
+    position: Mapped[str | None] = mapped_column(String(40))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Term(Base):
+    __tablename__ = "terms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # PLANNED ACTIVE RENEWAL_OPEN ENDED CLOSED
+    pay_standard: Mapped[int | None] = mapped_column(BigInteger)  # yuan per year
+    wage_ref: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    window_from: Mapped[date | None] = mapped_column(Date)
+    window_to: Mapped[date | None] = mapped_column(Date)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    position: Mapped[str | None] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(30))
+    decision_no: Mapped[str | None] = mapped_column(String(60))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id"))
+    status: Mapped[str] = mapped_column(String(20))  # ACTIVE HOLDOVER ENDED
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    successor_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(40))
+    procedure_version: Mapped[int] = mapped_column(Integer)
+    pack: Mapped[str] = mapped_column(String(40))
+    pack_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_cases_worker_procedure", "worker_id", "procedure"),
+        Index("ix_cases_street_state", "street_id", "state"),
+        Index("ix_cases_parent", "parent_case_id"),
+    )
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained. `seq` is gap-free across the whole database."""
+
+    __tablename__ = "audit_entries"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    procedure: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    actor_login: Mapped[str] = mapped_column(String(60))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # payload, rules, citations, overrides, warnings
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the chain's last seq and hash. Locking it serialises appends (one chain, no gaps)."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Deadline(Base):
+    __tablename__ = "deadlines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    key: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))  # transition | reminder
+    fires: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(40))  # the case state the deadline belongs to
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # PENDING FIRED CANCELLED FAILED
+    rule_id: Mapped[str] = mapped_column(String(30))
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_deadlines_status_due", "status", "due_at"),
+        Index("ix_deadlines_case", "case_id", "status"),
+    )
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # PENDING DELIVERED DEAD
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
