@@ -1,0 +1,17 @@
+"""The procedures this product runs: an explicit list, no autodiscovery."""
+
+from __future__ import annotations
+
+from engine.spec import Procedure
+from workflows.resignation import RESIGNATION
+
+ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION,)
+
+
+def registry() -> dict[str, Procedure]:
+    """Every procedure by code, validated (a bad declaration fails here, at load time)."""
+    from engine.validate import validate
+
+    for proc in ALL_PROCEDURES:
+        validate(proc)
+    return {p.code: p for p in ALL_PROCEDURES}

@@ -1,0 +1,492 @@
+"""The one write path. Every front end (CLI, scheduler, future web API) changes a case only through
+`Engine.open_case`, `Engine.fire` and the deadline sweep, all of which end in `_apply`.
+
+Order of checks for `fire`: the case exists → the trigger exists and is open from the case's state →
+the actor holds a permitted role and the case is in that role's scope → the expected version matches
+→ the payload is complete and typed → the guards pass (inside the `transitions` machine). Then state,
+audit entry, deadlines, outbox rows and actions are written in the same transaction; on any failure
+nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import structlog
+
+from engine import payload as payloads
+from engine.clock import Clock, local_date
+from engine.errors import (
+    ConcurrentModification,
+    GuardRejected,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    ShequFlowError,
+    TriggerNotAvailable,
+)
+from engine.evaluate import OVERRIDES_FIELD, Evaluation, evaluate
+from engine.guards import SYSTEM_ACTOR, Actor, CaseView, GuardContext
+from engine.machine import compiled
+from engine.policy import Policy, get_pack
+from engine.spec import (
+    SAME,
+    CloseRelatedCases,
+    CreateAppointment,
+    EndAppointment,
+    Procedure,
+    Roles,
+    Step,
+)
+from storage.records import CaseRecord, UserRecord
+from storage.repository import Store
+from storage.unit_of_work import Database
+
+log = structlog.get_logger("shequ.engine")
+
+DISTRICT_ROLES = {Roles.DISTRICT_CIVIL_AFFAIRS, Roles.DISTRICT_HR}
+STREET_ROLES = {Roles.STREET_OFFICE, Roles.STREET_PARTY_COMMITTEE, Roles.STREET_ASSESSMENT_GROUP}
+COMMUNITY_ROLES = {Roles.COMMUNITY, Roles.COMMUNITY_ASSESSMENT_GROUP}
+MAX_AUTOMATIC_CHAIN = 20
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    audit_seq: int
+    warnings: tuple[str, ...] = ()
+    overridden: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class TransitionResult:
+    case_id: int
+    procedure: str
+    state: str
+    version: int
+    steps: list[StepOutcome] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "procedure": self.procedure,
+            "state": self.state,
+            "version": self.version,
+            "steps": [s.__dict__ for s in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What the machine's guard condition receives (see engine.machine)."""
+
+    step: Step
+    guard_context: GuardContext
+
+
+@dataclass(frozen=True)
+class TriggerPreview:
+    trigger: str
+    dest: str
+    roles: tuple[str, ...]
+    permitted: bool
+    automatic: bool
+    missing_fields: tuple[str, ...]
+    failures: tuple[dict[str, Any], ...]
+    warnings: tuple[dict[str, Any], ...]
+
+    @property
+    def would_pass(self) -> bool:
+        return self.permitted and not self.missing_fields and not self.failures
+
+
+class Engine:
+    def __init__(self, db: Database, clock: Clock, procedures: Mapping[str, Procedure]) -> None:
+        self.db = db
+        self.clock = clock
+        self.procedures = dict(procedures)
+
+    # ------------------------------------------------------------------ lookups
+    def procedure(self, code: str, version: int | None = None) -> Procedure:
+        proc = self.procedures.get(code)
+        if proc is None:
+            raise NotFound("PROCEDURE_NOT_FOUND", details={"procedure": code,
+                                                           "known": "、".join(self.procedures)})
+        if version is not None and version != proc.version:
+            raise NotFound("PROCEDURE_VERSION_MISSING", details={"procedure": code, "version": version})
+        return proc
+
+    def policy_for_case(self, case: CaseRecord) -> Policy:
+        policy = get_pack(case.pack)
+        if policy.version != case.pack_version:
+            raise NotFound("PACK_VERSION_MISSING", details={"pack": case.pack, "version": case.pack_version})
+        return policy
+
+    def user(self, store: Store, login: str) -> UserRecord:
+        return store.user_by_login(login)
+
+    # ------------------------------------------------------------------ open
+    def open_case(
+        self,
+        procedure_code: str,
+        login: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        worker_id: int | None = None,
+        community_id: int | None = None,
+        parent_case_id: int | None = None,
+    ) -> TransitionResult:
+        proc = self.procedure(procedure_code)
+        step = proc.opening_step
+        with self.db.transaction() as store:
+            now = self.clock.now()
+            actor = self._actor(store, login, step, proc)
+            subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
+            policy = get_pack(store.district_pack(subject["district_id"]))
+            self._check_enabled(proc, policy)
+            draft = CaseView(None, proc.code, "", 0, {}, subject["worker_id"], subject["community_id"],
+                             subject["street_id"], subject["district_id"], parent_case_id, now)
+            self._check_scope(actor, draft, owner_user_id=None)
+            clean = payloads.validate(step.fields, payload, trigger=step.trigger)
+            ctx = self._context(store, proc, draft, clean, actor, policy, now)
+            evaluation = evaluate(step, ctx)
+            if evaluation.blocking:
+                raise GuardRejected([v.to_error() for v in evaluation.blocking])
+            data, actions = self._merge(draft.data, clean, step, ctx)
+            case_id = store.insert_case({
+                "procedure": proc.code, "procedure_version": proc.version, "pack": policy.code,
+                "pack_version": policy.version, "state": step.dest, "version": 1,
+                "closed": step.dest in proc.final, "worker_id": draft.worker_id,
+                "district_id": draft.district_id, "street_id": draft.street_id,
+                "community_id": draft.community_id, "parent_case_id": parent_case_id,
+                "owner_user_id": actor.user_id, "data": data, "opened_at": now, "updated_at": now,
+            })
+            record = store.get_case(case_id)
+            result = TransitionResult(case_id, proc.code, record.state, record.version)
+            self._record(store, proc, policy, record, None, step, actor, clean, evaluation, ctx, result, now,
+                         data=data, actions=actions, new_version=1, write_case=False)
+            self._run_automatic(store, proc, policy, result, now)
+            return result
+
+    # ------------------------------------------------------------------ fire
+    def fire(
+        self,
+        case_id: int,
+        trigger: str,
+        login: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
+    ) -> TransitionResult:
+        with self.db.transaction() as store:
+            now = self.clock.now()
+            case = store.get_case(case_id)
+            proc = self.procedure(case.procedure, case.procedure_version)
+            step = self._step(proc, case, trigger)
+            if step.automatic:
+                raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
+            actor = SYSTEM_ACTOR if login == SYSTEM_ACTOR.login else self._actor(store, login, step, proc)
+            if actor.is_system and Roles.SYSTEM not in step.roles:
+                raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
+            self._check_scope(actor, _view(case), owner_user_id=case.owner_user_id)
+            if expected_version is not None and expected_version != case.version:
+                raise ConcurrentModification("CASE_VERSION_CONFLICT",
+                                             details={"case": case_id, "version": expected_version,
+                                                      "current": case.version})
+            result = TransitionResult(case.id, proc.code, case.state, case.version)
+            self._apply(store, proc, self.policy_for_case(case), case, step, actor, payload, now, result)
+            self._run_automatic(store, proc, self.policy_for_case(case), result, now)
+            return result
+
+    def fire_in(self, store: Store, case: CaseRecord, trigger: str, actor: Actor,
+                payload: Mapping[str, Any] | None, result: TransitionResult | None = None) -> TransitionResult:
+        """Fire inside a caller's transaction (deadline sweep, related-case closure). No role lookup:
+        the caller is SYSTEM."""
+        now = self.clock.now()
+        proc = self.procedure(case.procedure, case.procedure_version)
+        step = self._step(proc, case, trigger)
+        policy = self.policy_for_case(case)
+        result = result or TransitionResult(case.id, proc.code, case.state, case.version)
+        self._apply(store, proc, policy, case, step, actor, payload, now, result)
+        self._run_automatic(store, proc, policy, result, now)
+        return result
+
+    # ------------------------------------------------------------------ preview
+    def preview(self, case_id: int, login: str, payload: Mapping[str, Any] | None = None
+                ) -> list[TriggerPreview]:
+        """Dry run: every trigger open from the case's state, whether this user may take it, and for
+        each guard whether it passes now and why. Writes nothing."""
+        with self.db.read() as store:
+            now = self.clock.now()
+            case = store.get_case(case_id)
+            proc = self.procedure(case.procedure, case.procedure_version)
+            policy = self.policy_for_case(case)
+            user = store.user_by_login(login)
+            out: list[TriggerPreview] = []
+            for step in proc.steps_from(case.state):
+                roles = self._step_roles(step, policy)
+                held = [r for r in roles if r in user.roles]
+                actor = _actor_from(user, held[0] if held else (roles[0] if roles else ""))
+                permitted = bool(held) and self._in_scope(actor, _view(case), case.owner_user_id)
+                raw = dict(payload or {})
+                known = {f.name for f in step.fields}
+                raw = {k: v for k, v in raw.items() if k in known or k == OVERRIDES_FIELD}
+                missing = tuple(f.name for f in step.fields if f.required and raw.get(f.name) in (None, ""))
+                failures: list[dict[str, Any]] = []
+                warnings: list[dict[str, Any]] = []
+                if not missing:
+                    try:
+                        clean = payloads.validate(step.fields, raw, trigger=step.trigger)
+                        ctx = self._context(store, proc, _view(case), clean, actor, policy, now)
+                        ev = evaluate(step, ctx)
+                        failures = [v.to_error().to_dict() for v in ev.blocking]
+                        warnings = [v.to_error().to_dict() for v in ev.warnings]
+                    except ShequFlowError as exc:
+                        failures = [exc.to_dict()]
+                out.append(TriggerPreview(step.trigger, step.dest, tuple(roles), permitted, step.automatic,
+                                          missing, tuple(failures), tuple(warnings)))
+            return out
+
+    # ------------------------------------------------------------------ internals
+    def _step(self, proc: Procedure, case: CaseRecord, trigger: str) -> Step:
+        step = proc.step(trigger)
+        if step is None or step.opens_case:
+            raise NotFound("TRIGGER_UNKNOWN", details={"trigger": trigger, "procedure": proc.code})
+        if case.state not in step.source:
+            open_now = "、".join(s.trigger for s in proc.steps_from(case.state) if not s.automatic) or "无"
+            raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE",
+                                      details={"trigger": trigger, "state": case.state, "available": open_now})
+        return step
+
+    def _step_roles(self, step: Step, policy: Policy) -> list[str]:
+        roles: list[str] = []
+        for ref in step.roles:
+            if isinstance(ref, Roles):
+                roles.append(ref.value)
+            else:
+                roles.append(str(policy.get(ref.key)))
+        return roles
+
+    def _actor(self, store: Store, login: str, step: Step, proc: Procedure) -> Actor:
+        user = store.user_by_login(login)
+        roles = [r.value if isinstance(r, Roles) else None for r in step.roles]
+        # Policy-chosen roles are resolved against the user's district pack when known.
+        resolved: list[str] = []
+        for ref, plain in zip(step.roles, roles, strict=True):
+            if plain is not None:
+                resolved.append(plain)
+            else:
+                district = user.district_id or (store.street(user.street_id).district_id if user.street_id
+                                                else None)
+                pack = get_pack(store.district_pack(district)) if district else None
+                if pack is not None:
+                    resolved.append(str(pack.get(ref.key)))  # type: ignore[union-attr]
+        for role in resolved:
+            if role in user.roles:
+                return _actor_from(user, role)
+        raise NotPermitted("ROLE_NOT_PERMITTED", details={
+            "trigger": step.trigger, "roles": "、".join(resolved), "user": user.login})
+
+    def _subject(self, store: Store, proc: Procedure, actor: Actor, worker_id: int | None,
+                 community_id: int | None, parent_case_id: int | None) -> dict[str, Any]:
+        subject: dict[str, Any] = {"worker_id": worker_id, "community_id": community_id,
+                                   "street_id": None, "district_id": None}
+        if parent_case_id is not None:
+            parent = store.get_case(parent_case_id)
+            if proc.parent and parent.procedure != proc.parent:
+                raise InvalidInput("PARENT_CASE_WRONG", details={"case": parent_case_id, "procedure": proc.parent})
+            subject.update(district_id=parent.district_id, street_id=parent.street_id)
+            if community_id is None:
+                subject["community_id"] = parent.community_id
+        elif proc.parent:
+            raise InvalidInput("PARENT_CASE_REQUIRED", details={"procedure": proc.parent})
+        if worker_id is not None:
+            worker = store.worker(worker_id)
+            if subject["community_id"] is None:
+                apps = store.appointments(worker_id=worker_id)
+                subject["community_id"] = apps[0].community_id if apps else worker.community_id
+        elif proc.subject == "worker":
+            raise InvalidInput("WORKER_REQUIRED", details={"procedure": proc.code})
+        if subject["community_id"] is not None:
+            community = store.community(subject["community_id"])
+            subject.update(street_id=community.street_id, district_id=community.district_id)
+        if subject["district_id"] is None:
+            subject["district_id"] = actor.district_id
+        if subject["district_id"] is None:
+            raise InvalidInput("DISTRICT_REQUIRED", details={"procedure": proc.code})
+        return subject
+
+    def _check_enabled(self, proc: Procedure, policy: Policy) -> None:
+        if not policy.get(f"procedures.{proc.code}", rule=proc.code):
+            raise NotPermitted("PROCEDURE_DISABLED", details={"procedure": proc.code, "pack": policy.code})
+
+    def _in_scope(self, actor: Actor, case: CaseView, owner_user_id: int | None) -> bool:
+        role = actor.role
+        if role in (Roles.SYSTEM, Roles.OBJECTOR):
+            return True
+        if role in DISTRICT_ROLES:
+            return actor.district_id is None or actor.district_id == case.district_id
+        if role in STREET_ROLES:
+            return actor.street_id is not None and actor.street_id == case.street_id
+        if role in COMMUNITY_ROLES:
+            return actor.community_id is not None and actor.community_id == case.community_id
+        if role == Roles.WORKER:
+            return actor.worker_id is not None and actor.worker_id == case.worker_id
+        if role == Roles.CANDIDATE:
+            return owner_user_id is None or owner_user_id == actor.user_id
+        return False
+
+    def _check_scope(self, actor: Actor, case: CaseView, owner_user_id: int | None) -> None:
+        if not self._in_scope(actor, case, owner_user_id):
+            raise NotPermitted("OUT_OF_SCOPE", details={"user": actor.login, "role": actor.role,
+                                                        "case": case.id if case.id is not None else "新案件"})
+
+    def _context(self, store: Store, proc: Procedure, case: CaseView, clean: Mapping[str, Any],
+                 actor: Actor, policy: Policy, now: Any) -> GuardContext:
+        facts = proc.load_facts(store, case) if proc.load_facts else {}
+        return GuardContext(case, clean, actor, now, local_date(now), policy, facts)
+
+    def _merge(self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step,
+               ctx: GuardContext) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """Case data after the step (recorded fields + effect data) and the effect's actions."""
+        merged = dict(data)
+        merged.update({k: v for k, v in clean.items() if k != OVERRIDES_FIELD})
+        actions: tuple[Any, ...] = ()
+        if step.effect is not None:
+            effect = step.effect(ctx)
+            merged.update(effect.data)
+            actions = effect.actions
+        return merged, actions
+
+    def _apply(self, store: Store, proc: Procedure, policy: Policy, case: CaseRecord, step: Step,
+               actor: Actor, payload: Mapping[str, Any] | None, now: Any, result: TransitionResult) -> None:
+        clean = payloads.validate(step.fields, payload, trigger=step.trigger)
+        ctx = self._context(store, proc, _view(case), clean, actor, policy, now)
+        new_state, evaluation = compiled(proc).run(case.state, step.trigger, _Ctx(step, ctx))
+        if step.dest != SAME and new_state != step.dest:
+            raise AssertionError("machine and declaration disagree")
+        data, actions = self._merge(case.data, clean, step, ctx)
+        self._record(store, proc, policy, case, case.state, step, actor, clean, evaluation, ctx, result, now,
+                     data=data, actions=actions, new_state=new_state)
+
+    def _record(self, store: Store, proc: Procedure, policy: Policy, case: CaseRecord, from_state: str | None,
+                step: Step, actor: Actor, clean: Mapping[str, Any], evaluation: Evaluation,
+                ctx: GuardContext, result: TransitionResult, now: Any, *, data: dict[str, Any],
+                actions: tuple[Any, ...], new_state: str | None = None, new_version: int | None = None, write_case: bool = True) -> None:
+        to_state = new_state or case.state
+        closed = to_state in proc.final
+        version = new_version or case.version
+        if write_case:
+            version = store.update_case(case.id, case.version, state=to_state, data=data, closed=closed, now=now)
+        body = {
+            "payload": dict(clean),
+            "rule_ids": sorted(set(step.rule_ids) | set(evaluation.rule_ids())),
+            "citations": [str(c) for c in step.cites] + evaluation.citations(),
+            "overrides": list(evaluation.overridden),
+            "warnings": [v.to_error().to_dict() for v in evaluation.warnings],
+            "effective_date": local_date(now).isoformat(),
+            "pack": f"{policy.code}@{policy.version}",
+            "procedure_version": proc.version,
+            "case_version": version,
+        }
+        computed = {k: v for k, v in data.items() if k not in clean and case.data.get(k) != v}
+        if computed:
+            body["computed"] = computed
+        seq = store.append_audit(case_id=case.id, procedure=proc.code, action=step.trigger,
+                                 from_state=from_state, to_state=to_state, actor_login=actor.login,
+                                 actor_name=actor.name, role=actor.role, at=now, body=body)
+        if from_state is not None and to_state != from_state:
+            store.cancel_deadlines(case.id, from_state)
+        after = replace(ctx, case=replace(ctx.case, id=case.id, state=to_state, data=data, version=version))
+        for spec in step.starts:
+            due = spec.due(after)
+            store.insert_deadline({
+                "case_id": case.id, "key": spec.key, "kind": spec.kind, "fires": spec.fires,
+                "state": to_state, "due_at": due.at, "status": "PENDING", "rule_id": spec.rule.id,
+                "basis": {**dict(due.basis), "rule": spec.rule.id, "citation": spec.rule.citation},
+                "provisional": due.provisional, "created_at": now, "attempts": 0,
+            })
+        for notice in step.notices:
+            for recipient in notice.to:
+                name = recipient if isinstance(recipient, str) else (
+                    recipient.value if isinstance(recipient, Roles) else str(policy.get(recipient.key)))
+                store.insert_outbox({
+                    "case_id": case.id, "audit_seq": seq, "kind": notice.kind, "recipient": name,
+                    "idempotency_key": f"{case.id}:{seq}:{notice.kind}:{name}",
+                    "payload": {"schema_version": 1, "procedure": proc.code, "trigger": step.trigger,
+                                "from": from_state, "to": to_state, "worker_id": case.worker_id,
+                                "community_id": case.community_id, "street_id": case.street_id},
+                    "status": "PENDING", "attempts": 0, "next_attempt_at": now, "created_at": now,
+                })
+        for action in actions:
+            self._act(store, action, case, now)
+        warnings = tuple(v.to_error().message_zh for v in evaluation.warnings)
+        result.steps.append(StepOutcome(step.trigger, from_state, to_state, actor.login, actor.role, seq,
+                                        warnings, evaluation.overridden))
+        result.state = to_state
+        result.version = version
+        log.info("transition_applied", case_id=case.id, procedure=proc.code, trigger=step.trigger,
+                 source=from_state, dest=to_state, actor=actor.login, role=actor.role, audit_seq=seq)
+
+    def _act(self, store: Store, action: Any, case: CaseRecord, now: Any) -> None:
+        if isinstance(action, CreateAppointment):
+            new_id = store.insert_appointment({
+                "worker_id": action.worker_id, "community_id": action.community_id,
+                "category": action.category, "position": action.position, "method": action.method,
+                "decision_no": action.decision_no, "start_date": action.start_date,
+                "end_date": action.end_date, "term_id": action.term_id,
+                "predecessor_id": action.predecessor_id, "case_id": case.id,
+            })
+            if action.predecessor_id is not None:
+                store.link_successor(action.predecessor_id, new_id)
+        elif isinstance(action, EndAppointment):
+            store.end_appointment(action.appointment_id, action.end_date, action.end_reason)
+        elif isinstance(action, CloseRelatedCases):
+            for other in store.list_cases(procedure=action.procedure, worker_id=action.worker_id,
+                                          open_only=True):
+                if other.id == case.id:
+                    continue
+                proc = self.procedure(other.procedure)
+                step = proc.step(action.trigger)
+                if step is not None and other.state in step.source:
+                    self.fire_in(store, other, action.trigger, SYSTEM_ACTOR, {"moot_reason": action.reason})
+        else:
+            raise TypeError(f"unknown action {action!r}")
+
+    def _run_automatic(self, store: Store, proc: Procedure, policy: Policy, result: TransitionResult,
+                       now: Any) -> None:
+        """Take SYSTEM's immediate steps (e.g. RH-T6) while one applies, in declaration order."""
+        for _ in range(MAX_AUTOMATIC_CHAIN):
+            case = store.get_case(result.case_id)
+            candidates = [s for s in proc.steps_from(case.state) if s.automatic]
+            chosen = None
+            for step in candidates:
+                ctx = self._context(store, proc, _view(case), {}, SYSTEM_ACTOR, policy, now)
+                if evaluate(step, ctx).ok:
+                    chosen = step
+                    break
+            if chosen is None:
+                return
+            self._apply(store, proc, policy, case, chosen, SYSTEM_ACTOR, {}, now, result)
+        raise AssertionError("automatic steps did not settle")
+
+
+def _actor_from(user: UserRecord, role: str) -> Actor:
+    return Actor(user.id, user.login, user.name, role, frozenset(user.roles), user.district_id,
+                 user.street_id, user.community_id, user.worker_id)
+
+
+def _view(case: CaseRecord) -> CaseView:
+    return CaseView(case.id, case.procedure, case.state, case.version, case.data, case.worker_id,
+                    case.community_id, case.street_id, case.district_id, case.parent_case_id, case.opened_at)
+
+
+def parse_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

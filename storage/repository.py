@@ -1,0 +1,309 @@
+"""Reads and writes of one transaction. `Store` wraps a Connection that is already inside a
+transaction (see `storage.unit_of_work`); it never commits. Core statements keep the write path
+lean and portable (no SQLite-only SQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from engine import audit as chain
+from engine.errors import ConcurrentModification, NotFound
+from storage import models as m
+from storage.records import (
+    AppointmentRecord,
+    AuditRecord,
+    CaseRecord,
+    CommunityRecord,
+    DeadlineRecord,
+    TermRecord,
+    UserRecord,
+    WorkerRecord,
+)
+
+C = m.Case.__table__
+A = m.AuditEntry.__table__
+H = m.AuditHead.__table__
+D = m.Deadline.__table__
+OB = m.Outbox.__table__
+W = m.Worker.__table__
+U = m.User.__table__
+P = m.Appointment.__table__
+CM = m.Community.__table__
+ST = m.Street.__table__
+DI = m.District.__table__
+T = m.Term.__table__
+
+
+def _case(row: Any) -> CaseRecord:
+    return CaseRecord(**{k: getattr(row, k) for k in CaseRecord.__dataclass_fields__})
+
+
+def _rec(cls: Any, row: Any) -> Any:
+    return cls(**{k: getattr(row, k) for k in cls.__dataclass_fields__})
+
+
+class Store:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # ---------------- cases ----------------
+    def get_case(self, case_id: int) -> CaseRecord:
+        row = self.conn.execute(select(C).where(C.c.id == case_id)).first()
+        if row is None:
+            raise NotFound("CASE_NOT_FOUND", details={"case": case_id})
+        return _case(row)
+
+    def insert_case(self, values: Mapping[str, Any]) -> int:
+        result = self.conn.execute(insert(C).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def update_case(
+        self, case_id: int, expected_version: int, *, state: str, data: Mapping[str, Any], closed: bool,
+        now: datetime,
+    ) -> int:
+        """Write the new state; fails with ConcurrentModification if the version moved (house rule 2)."""
+        new_version = expected_version + 1
+        result = self.conn.execute(
+            update(C)
+            .where(C.c.id == case_id, C.c.version == expected_version)
+            .values(state=state, data=dict(data), closed=closed, version=new_version, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentModification("CASE_VERSION_CONFLICT", details={"case": case_id,
+                                                                           "version": expected_version})
+        return new_version
+
+    def list_cases(
+        self, *, procedure: str | None = None, state: str | None = None, worker_id: int | None = None,
+        street_id: int | None = None, parent_case_id: int | None = None, open_only: bool = False,
+        limit: int = 500,
+    ) -> list[CaseRecord]:
+        q = select(C).order_by(C.c.id)
+        if procedure:
+            q = q.where(C.c.procedure == procedure)
+        if state:
+            q = q.where(C.c.state == state)
+        if worker_id is not None:
+            q = q.where(C.c.worker_id == worker_id)
+        if street_id is not None:
+            q = q.where(C.c.street_id == street_id)
+        if parent_case_id is not None:
+            q = q.where(C.c.parent_case_id == parent_case_id)
+        if open_only:
+            q = q.where(C.c.closed.is_(False))
+        return [_case(r) for r in self.conn.execute(q.limit(limit))]
+
+    # ---------------- audit ----------------
+    def append_audit(self, *, case_id: int | None, procedure: str | None, action: str,
+                     from_state: str | None, to_state: str | None, actor_login: str, actor_name: str,
+                     role: str, at: datetime, body: Mapping[str, Any]) -> int:
+        """Append one entry to the chain. Locks the head row: appends are serialised, seq is gap-free."""
+        head = self.conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()).one()
+        seq = int(head.seq) + 1
+        body = chain.normalise({**body, "schema_version": chain.SCHEMA_VERSION})
+        fields = chain.hashed_fields(seq=seq, case_id=case_id, procedure=procedure, action=action,
+                                     from_state=from_state, to_state=to_state, actor_login=actor_login,
+                                     actor_name=actor_name, role=role, at=at, body=body)
+        digest = chain.entry_hash(head.hash, fields)
+        self.conn.execute(insert(A).values(**fields, prev_hash=head.hash, hash=digest))
+        self.conn.execute(update(H).where(H.c.id == 1).values(seq=seq, hash=digest))
+        return seq
+
+    def audit_entries(self, *, case_id: int | None = None, after_seq: int = 0,
+                      batch: int = 5000) -> Iterator[AuditRecord]:
+        q = select(A).where(A.c.seq > after_seq).order_by(A.c.seq)
+        if case_id is not None:
+            q = q.where(A.c.case_id == case_id)
+        last = after_seq
+        while True:
+            rows = self.conn.execute(q.where(A.c.seq > last).limit(batch)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _rec(AuditRecord, r)
+            last = rows[-1].seq
+
+    def audit_head(self) -> tuple[int, str]:
+        row = self.conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1)).one()
+        return int(row.seq), str(row.hash)
+
+    # ---------------- deadlines ----------------
+    def insert_deadline(self, values: Mapping[str, Any]) -> int:
+        result = self.conn.execute(insert(D).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def cancel_deadlines(self, case_id: int, state: str) -> int:
+        result = self.conn.execute(
+            update(D).where(D.c.case_id == case_id, D.c.state == state, D.c.status == "PENDING")
+            .values(status="CANCELLED")
+        )
+        return int(result.rowcount)
+
+    def next_due_deadline(self, now: datetime) -> DeadlineRecord | None:
+        """The earliest due PENDING deadline, locked; rows another process holds are skipped."""
+        row = self.conn.execute(
+            select(D).where(D.c.status == "PENDING", D.c.due_at <= now)
+            .order_by(D.c.due_at, D.c.id).limit(1).with_for_update(skip_locked=True)
+        ).first()
+        return _rec(DeadlineRecord, row) if row else None
+
+    def mark_deadline(self, deadline_id: int, *, status: str, fired_at: datetime | None = None,
+                      error: str | None = None, from_status: str = "PENDING") -> bool:
+        result = self.conn.execute(
+            update(D).where(D.c.id == deadline_id, D.c.status == from_status)
+            .values(status=status, fired_at=fired_at, last_error=error, attempts=D.c.attempts + 1)
+        )
+        return result.rowcount == 1
+
+    def deadlines(self, *, case_id: int | None = None, status: str | None = None,
+                  due_before: datetime | None = None, limit: int = 1000) -> list[DeadlineRecord]:
+        q = select(D).order_by(D.c.due_at, D.c.id)
+        if case_id is not None:
+            q = q.where(D.c.case_id == case_id)
+        if status:
+            q = q.where(D.c.status == status)
+        if due_before is not None:
+            q = q.where(D.c.due_at <= due_before)
+        return [_rec(DeadlineRecord, r) for r in self.conn.execute(q.limit(limit))]
+
+    def next_pending_due_at(self) -> datetime | None:
+        return self.conn.execute(select(func.min(D.c.due_at)).where(D.c.status == "PENDING")).scalar()
+
+    # ---------------- outbox ----------------
+    def insert_outbox(self, values: Mapping[str, Any]) -> int:
+        result = self.conn.execute(insert(OB).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def outbox(self, *, case_id: int | None = None, status: str | None = None) -> list[Any]:
+        q = select(OB).order_by(OB.c.id)
+        if case_id is not None:
+            q = q.where(OB.c.case_id == case_id)
+        if status:
+            q = q.where(OB.c.status == status)
+        return list(self.conn.execute(q))
+
+    # ---------------- org units ----------------
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        tbl = m.Base.metadata.tables[table]
+        result = self.conn.execute(insert(tbl).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def district_by_code(self, code: str) -> Any:
+        row = self.conn.execute(select(DI).where(DI.c.code == code)).first()
+        if row is None:
+            raise NotFound("DISTRICT_NOT_FOUND", details={"code": code})
+        return row
+
+    def street_by_code(self, code: str) -> Any:
+        row = self.conn.execute(select(ST).where(ST.c.code == code)).first()
+        if row is None:
+            raise NotFound("STREET_NOT_FOUND", details={"code": code})
+        return row
+
+    def community(self, community_id: int) -> CommunityRecord:
+        row = self.conn.execute(
+            select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
+            .join(ST, ST.c.id == CM.c.street_id).where(CM.c.id == community_id)
+        ).first()
+        if row is None:
+            raise NotFound("COMMUNITY_NOT_FOUND", details={"code": community_id})
+        return _rec(CommunityRecord, row)
+
+    def community_by_code(self, code: str) -> CommunityRecord:
+        row = self.conn.execute(select(CM.c.id).where(CM.c.code == code)).first()
+        if row is None:
+            raise NotFound("COMMUNITY_NOT_FOUND", details={"code": code})
+        return self.community(int(row.id))
+
+    def set_staffing_limit(self, community_id: int, limit: int) -> None:
+        self.conn.execute(update(CM).where(CM.c.id == community_id).values(staffing_limit=limit))
+
+    def org_tree(self) -> list[Any]:
+        return list(self.conn.execute(
+            select(DI.c.code.label("district"), DI.c.name.label("district_name"), DI.c.pack,
+                   ST.c.code.label("street"), ST.c.name.label("street_name"),
+                   CM.c.code.label("community"), CM.c.name.label("community_name"), CM.c.staffing_limit)
+            .select_from(DI).join(ST, ST.c.district_id == DI.c.id, isouter=True)
+            .join(CM, CM.c.street_id == ST.c.id, isouter=True).order_by(DI.c.code, ST.c.code, CM.c.code)
+        ))
+
+    def district_pack(self, district_id: int) -> str:
+        return str(self.conn.execute(select(DI.c.pack).where(DI.c.id == district_id)).scalar_one())
+
+    def street(self, street_id: int) -> Any:
+        return self.conn.execute(select(ST).where(ST.c.id == street_id)).one()
+
+    # ---------------- users ----------------
+    def user_by_login(self, login: str) -> UserRecord:
+        row = self.conn.execute(select(U).where(U.c.login == login)).first()
+        if row is None:
+            raise NotFound("USER_NOT_FOUND", details={"login": login})
+        return UserRecord(row.id, row.login, row.name, tuple(row.roles), row.district_id, row.street_id,
+                          row.community_id, row.worker_id)
+
+    def users(self) -> list[UserRecord]:
+        return [UserRecord(r.id, r.login, r.name, tuple(r.roles), r.district_id, r.street_id,
+                           r.community_id, r.worker_id) for r in self.conn.execute(select(U).order_by(U.c.id))]
+
+    # ---------------- workers ----------------
+    def worker(self, worker_id: int) -> WorkerRecord:
+        row = self.conn.execute(select(W).where(W.c.id == worker_id)).first()
+        if row is None:
+            raise NotFound("WORKER_NOT_FOUND", details={"worker": worker_id})
+        return _rec(WorkerRecord, row)
+
+    def worker_by_id_number(self, id_number: str) -> WorkerRecord | None:
+        row = self.conn.execute(select(W).where(W.c.id_number == id_number)).first()
+        return _rec(WorkerRecord, row) if row else None
+
+    def workers(self, *, community_id: int | None = None, street_id: int | None = None) -> list[WorkerRecord]:
+        q = select(W).order_by(W.c.id)
+        if community_id is not None:
+            q = q.where(W.c.community_id == community_id)
+        if street_id is not None:
+            q = q.join(CM, CM.c.id == W.c.community_id).where(CM.c.street_id == street_id)
+        return [_rec(WorkerRecord, r) for r in self.conn.execute(q)]
+
+    # ---------------- appointments and terms ----------------
+    def appointments(self, *, worker_id: int | None = None, community_id: int | None = None,
+                     statuses: Sequence[str] = ("ACTIVE", "HOLDOVER")) -> list[AppointmentRecord]:
+        q = select(P).where(P.c.status.in_(list(statuses))).order_by(P.c.id)
+        if worker_id is not None:
+            q = q.where(P.c.worker_id == worker_id)
+        if community_id is not None:
+            q = q.where(P.c.community_id == community_id)
+        return [_rec(AppointmentRecord, r) for r in self.conn.execute(q)]
+
+    def appointment(self, appointment_id: int) -> AppointmentRecord:
+        row = self.conn.execute(select(P).where(P.c.id == appointment_id)).first()
+        if row is None:
+            raise NotFound("APPOINTMENT_NOT_FOUND", details={"appointment": appointment_id})
+        return _rec(AppointmentRecord, row)
+
+    def insert_appointment(self, values: Mapping[str, Any]) -> int:
+        return self.insert("appointments", {"status": "ACTIVE", **values})
+
+    def end_appointment(self, appointment_id: int, end_date: date, reason: str) -> None:
+        self.conn.execute(update(P).where(P.c.id == appointment_id)
+                          .values(status="ENDED", end_date=end_date, end_reason=reason))
+
+    def link_successor(self, appointment_id: int, successor_id: int) -> None:
+        self.conn.execute(update(P).where(P.c.id == appointment_id).values(successor_id=successor_id))
+
+    def terms(self, district_id: int) -> list[TermRecord]:
+        return [_rec(TermRecord, r) for r in self.conn.execute(
+            select(T).where(T.c.district_id == district_id).order_by(T.c.ordinal))]
+
+    def term(self, term_id: int) -> TermRecord:
+        row = self.conn.execute(select(T).where(T.c.id == term_id)).first()
+        if row is None:
+            raise NotFound("TERM_NOT_FOUND", details={"term": term_id})
+        return _rec(TermRecord, row)
+
+    def update_term(self, term_id: int, **values: Any) -> None:
+        self.conn.execute(update(T).where(T.c.id == term_id).values(**values))

@@ -1,0 +1,36 @@
+"""Named citations, each cited once here (spec §0.2 style)."""
+
+from __future__ import annotations
+
+from engine.spec import Citation
+
+S000 = "seed 000"
+
+
+def art(article: str) -> Citation:
+    return Citation(S000, article)
+
+
+ART2 = art("第二条")
+ART4 = art("第四条")
+ART5 = art("第五条")
+ART6_1 = art("第六条1")
+ART6_2 = art("第六条2")
+ART6_3 = art("第六条3")
+ART6_4 = art("第六条4")
+ART6_5 = art("第六条5")
+ART7 = art("第七条")
+ART7_3 = art("第七条3")
+ART7_4 = art("第七条4")
+ART7_5 = art("第七条5")
+ART7_6 = art("第七条6")
+ART8 = art("第八条")
+ART9 = art("第九条")
+ART17_7 = art("第十七条7")
+ART18_7 = art("第十八条7")
+ART22 = art("第二十二条")
+ART23 = art("第二十三条")
+
+
+def assumption(number: int) -> Citation:
+    return Citation("", f"A-{number:02d}")
