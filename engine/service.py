@@ -144,36 +144,56 @@ class Engine:
         parent_case_id: int | None = None,
     ) -> TransitionResult:
         proc = self.procedure(procedure_code)
-        step = proc.opening_step
         with self.db.transaction() as store:
-            now = self.clock.now()
-            actor = self._actor(store, login, step, proc)
-            subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
-            policy = get_pack(store.district_pack(subject["district_id"]))
-            self._check_enabled(proc, policy)
-            draft = CaseView(None, proc.code, "", 0, {}, subject["worker_id"], subject["community_id"],
-                             subject["street_id"], subject["district_id"], parent_case_id, now)
-            self._check_scope(actor, draft, owner_user_id=None)
-            clean = payloads.validate(step.fields, payload, trigger=step.trigger)
-            ctx = self._context(store, proc, draft, clean, actor, policy, now)
-            evaluation = evaluate(step, ctx)
-            if evaluation.blocking:
-                raise GuardRejected([v.to_error() for v in evaluation.blocking])
-            data, actions = self._merge(draft.data, clean, step, ctx)
-            case_id = store.insert_case({
-                "procedure": proc.code, "procedure_version": proc.version, "pack": policy.code,
-                "pack_version": policy.version, "state": step.dest, "version": 1,
-                "closed": step.dest in proc.final, "worker_id": draft.worker_id,
-                "district_id": draft.district_id, "street_id": draft.street_id,
-                "community_id": draft.community_id, "parent_case_id": parent_case_id,
-                "owner_user_id": actor.user_id, "data": data, "opened_at": now, "updated_at": now,
-            })
-            record = store.get_case(case_id)
-            result = TransitionResult(case_id, proc.code, record.state, record.version)
-            self._record(store, proc, policy, record, None, step, actor, clean, evaluation, ctx, result, now,
-                         data=data, actions=actions, new_version=1, write_case=False)
-            self._run_automatic(store, proc, policy, result, now)
-            return result
+            actor = self._actor(store, login, proc.opening_step, proc)
+            return self.open_case_in(store, procedure_code, actor, payload, worker_id=worker_id,
+                                     community_id=community_id, parent_case_id=parent_case_id)
+
+    def open_case_in(
+        self,
+        store: Store,
+        procedure_code: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        worker_id: int | None = None,
+        community_id: int | None = None,
+        parent_case_id: int | None = None,
+    ) -> TransitionResult:
+        """Open a case inside a caller's transaction (e.g. SYSTEM opening a dismissal case when recorded
+        data makes a computed ground true, in the same transaction as the record). The caller has
+        resolved the actor; SYSTEM may open only where the opening step names it."""
+        proc = self.procedure(procedure_code)
+        step = proc.opening_step
+        if actor.is_system and Roles.SYSTEM not in step.roles:
+            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": step.trigger, "roles": "系统"})
+        now = self.clock.now()
+        subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
+        policy = get_pack(store.district_pack(subject["district_id"]))
+        self._check_enabled(proc, policy)
+        draft = CaseView(None, proc.code, "", 0, {}, subject["worker_id"], subject["community_id"],
+                         subject["street_id"], subject["district_id"], parent_case_id, now)
+        self._check_scope(actor, draft, owner_user_id=None)
+        clean = payloads.validate(step.fields, payload, trigger=step.trigger)
+        ctx = self._context(store, proc, draft, clean, actor, policy, now)
+        evaluation = evaluate(step, ctx)
+        if evaluation.blocking:
+            raise GuardRejected([v.to_error() for v in evaluation.blocking])
+        data, actions = self._merge(draft.data, clean, step, ctx)
+        case_id = store.insert_case({
+            "procedure": proc.code, "procedure_version": proc.version, "pack": policy.code,
+            "pack_version": policy.version, "state": step.dest, "version": 1,
+            "closed": step.dest in proc.final, "worker_id": draft.worker_id,
+            "district_id": draft.district_id, "street_id": draft.street_id,
+            "community_id": draft.community_id, "parent_case_id": parent_case_id,
+            "owner_user_id": actor.user_id, "data": data, "opened_at": now, "updated_at": now,
+        })
+        record = store.get_case(case_id)
+        result = TransitionResult(case_id, proc.code, record.state, record.version)
+        self._record(store, proc, policy, record, None, step, actor, clean, evaluation, ctx, result, now,
+                     data=data, actions=actions, new_version=1, write_case=False)
+        self._run_automatic(store, proc, policy, result, now)
+        return result
 
     # ------------------------------------------------------------------ fire
     def fire(
