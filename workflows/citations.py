@@ -30,6 +30,16 @@ ART17_7 = art("第十七条7")
 ART18_7 = art("第十八条7")
 ART22 = art("第二十二条")
 ART23 = art("第二十三条")
+ART23_1 = art("第二十三条1")
+ART23_2 = art("第二十三条2")
+ART23_3 = art("第二十三条3")
+ART23_4 = art("第二十三条4")
+ART23_5 = art("第二十三条5")
+ART23_6 = art("第二十三条6")
+ART23_7 = art("第二十三条7")
+ART23_8 = art("第二十三条8")
+ART23_9 = art("第二十三条9")
+ART23_10 = art("第二十三条10")
 
 
 def assumption(number: int) -> Citation:
