@@ -76,8 +76,8 @@ class Policy:
 def _parse(code_hint: str, text: str) -> Policy:
     raw = tomllib.loads(text)
     header = raw.pop("pack", None)
-    if not isinstance(header, Mapping):
-        raise DefinitionError(f"策略包文件 {code_hint} 缺少 [pack] 段")
+    if not isinstance(header, Mapping) or "code" not in header or "version" not in header:
+        raise DefinitionError(f"策略包文件 {code_hint} 缺少 [pack] 段或其 code、version")
     settings = dict(_flatten(raw))
     return Policy(
         code=str(header["code"]),
@@ -96,6 +96,12 @@ def load_packs() -> dict[str, Policy]:
         if entry.name.endswith(".toml"):
             pack = _parse(entry.name, entry.read_text(encoding="utf-8"))
             packs[pack.code] = pack
+    check_complete(packs)
+    return packs
+
+
+def check_complete(packs: Mapping[str, Policy]) -> None:
+    """Every pack declares exactly the reference pack's keys (no inheritance, no unknown keys)."""
     reference = packs.get(REFERENCE_PACK)
     if reference is None:
         raise DefinitionError(f"缺少参照策略包 {REFERENCE_PACK}")
@@ -103,10 +109,10 @@ def load_packs() -> dict[str, Policy]:
         missing = sorted(set(reference.settings) - set(pack.settings))
         extra = sorted(set(pack.settings) - set(reference.settings))
         if missing:
-            raise DefinitionError(f"策略包 {pack.code} 缺少设置项（不得继承 {REFERENCE_PACK}）：{', '.join(missing)}")
+            raise DefinitionError(
+                f"策略包 {pack.code} 缺少设置项（不得继承 {REFERENCE_PACK}）：{', '.join(missing)}")
         if extra:
             raise DefinitionError(f"策略包 {pack.code} 有未知设置项：{', '.join(extra)}")
-    return packs
 
 
 def get_pack(code: str) -> Policy:
