@@ -67,6 +67,8 @@ class CompiledProcedure:
 
     def run(self, state: str, trigger: str, ctx: Any) -> tuple[str, Evaluation]:
         """Fire `trigger` from `state` with the guard context; return the new state and verdicts."""
+        if trigger not in self.machine.events:  # transitions raises a bare AttributeError for these
+            raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state})
         model = CaseModel()
         with self._lock:
             self.machine.add_model(model, initial=state)
