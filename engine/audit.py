@@ -117,5 +117,8 @@ def verify(entries: Iterable[Any], head_seq: int, head_hash: str) -> VerifyRepor
         expected_seq += 1
         checked += 1
     if head_seq != checked or head_hash != prev_hash:
-        return VerifyReport(False, checked, checked + 1 if head_seq > checked else head_seq, "head")
+        # head ahead: the newest entries were deleted; head behind: entries were appended past it;
+        # same length, other hash: the last entry was replaced.
+        first_bad = checked + 1 if head_seq > checked else head_seq + 1 if head_seq < checked else head_seq
+        return VerifyReport(False, checked, first_bad, "head")
     return VerifyReport(True, checked)
