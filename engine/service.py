@@ -1,9 +1,10 @@
 """The one write path. Every front end (CLI, scheduler, future web API) changes a case only through
 `Engine.open_case`, `Engine.fire` and the deadline sweep, all of which end in `_apply`.
 
-Order of checks for `fire`: the case exists → the trigger exists and is open from the case's state →
-the actor holds a permitted role and the case is in that role's scope → the expected version matches
-→ the payload is complete and typed → the guards pass (inside the `transitions` machine). Then state,
+Order of checks for `fire`: the case exists → the expected version matches (a stale caller gets a
+conflict, not a misleading "not available") → the trigger exists and is open from the case's state →
+the actor holds a permitted role and the case is in that role's scope → the payload is complete and
+typed → the guards pass (inside the `transitions` machine). Then state,
 audit entry, deadlines, outbox rows and actions are written in the same transaction; on any failure
 nothing is written.
 """
@@ -208,6 +209,12 @@ class Engine:
         with self.db.transaction() as store:
             now = self.clock.now()
             case = store.get_case(case_id)
+            # A stale expected version is a conflict even if the trigger is no longer open: the caller
+            # acted on a case that someone else changed, and must reload (not be told "not available").
+            if expected_version is not None and expected_version != case.version:
+                raise ConcurrentModification("CASE_VERSION_CONFLICT",
+                                             details={"case": case_id, "version": expected_version,
+                                                      "current": case.version})
             proc = self.procedure(case.procedure, case.procedure_version)
             step = self._step(proc, case, trigger)
             if step.automatic:
@@ -216,10 +223,6 @@ class Engine:
             if actor.is_system and Roles.SYSTEM not in step.roles:
                 raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
             self._check_scope(actor, _view(case), owner_user_id=case.owner_user_id)
-            if expected_version is not None and expected_version != case.version:
-                raise ConcurrentModification("CASE_VERSION_CONFLICT",
-                                             details={"case": case_id, "version": expected_version,
-                                                      "current": case.version})
             result = TransitionResult(case.id, proc.code, case.state, case.version)
             self._apply(store, proc, self.policy_for_case(case), case, step, actor, payload, now, result)
             self._run_automatic(store, proc, self.policy_for_case(case), result, now)
