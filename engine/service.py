@@ -35,6 +35,7 @@ from engine.machine import compiled
 from engine.policy import Policy, get_pack
 from engine.spec import (
     SAME,
+    CloseChildCases,
     CloseRelatedCases,
     CreateAppointment,
     EndAppointment,
@@ -460,8 +461,11 @@ class Engine:
 
     def _act(self, store: Store, action: Any, case: CaseRecord, now: Any) -> None:
         if isinstance(action, CreateAppointment):
+            worker_id = action.worker_id
+            if worker_id is None:
+                worker_id = self._ensure_worker(store, action.new_worker, now)
             new_id = store.insert_appointment({
-                "worker_id": action.worker_id, "community_id": action.community_id,
+                "worker_id": worker_id, "community_id": action.community_id,
                 "category": action.category, "position": action.position, "method": action.method,
                 "decision_no": action.decision_no, "start_date": action.start_date,
                 "end_date": action.end_date, "term_id": action.term_id,
@@ -480,8 +484,29 @@ class Engine:
                 step = proc.step(action.trigger)
                 if step is not None and other.state in step.source:
                     self.fire_in(store, other, action.trigger, SYSTEM_ACTOR, {"moot_reason": action.reason})
+        elif isinstance(action, CloseChildCases):
+            while True:  # in batches: list_cases is limited; each fired child leaves the open set
+                fired = 0
+                children = store.list_cases(procedure=action.procedure, parent_case_id=case.id, open_only=True)
+                for child in children:
+                    step = self.procedure(child.procedure).step(action.trigger)
+                    if step is not None and child.state in step.source:
+                        self.fire_in(store, child, action.trigger, SYSTEM_ACTOR,
+                                     {"moot_reason": action.reason})
+                        fired += 1
+                if not fired:
+                    break
         else:
             raise TypeError(f"unknown action {action!r}")
+
+    def _ensure_worker(self, store: Store, values: Mapping[str, Any] | None, now: Any) -> int:
+        """The personnel record for `values["id_number"]`: the existing one, else a new one from `values`."""
+        if not values or not values.get("id_number"):
+            raise AssertionError("CreateAppointment without worker_id needs new_worker with an id_number")
+        existing = store.worker_by_id_number(str(values["id_number"]))
+        if existing is not None:
+            return existing.id
+        return store.insert("workers", {"record": {}, **values, "created_at": now})
 
     def _run_automatic(self, store: Store, proc: Procedure, policy: Policy, result: TransitionResult,
                        now: Any) -> None:

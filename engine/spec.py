@@ -137,7 +137,11 @@ class Notice:
 
 @dataclass(frozen=True)
 class CreateAppointment:
-    worker_id: int
+    """A new appointment. `worker_id=None` with `new_worker` (column values of a personnel record) hires a
+    person who has no record yet (考试聘用): the engine reuses the record with that ID number if one
+    exists, else creates it, in the step's transaction."""
+
+    worker_id: int | None
     community_id: int
     category: str
     position: str | None
@@ -147,6 +151,7 @@ class CreateAppointment:
     term_id: int | None
     decision_no: str | None
     predecessor_id: int | None = None
+    new_worker: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,17 @@ class CloseRelatedCases:
     reason: str
 
 
-Action = CreateAppointment | EndAppointment | CloseRelatedCases
+@dataclass(frozen=True)
+class CloseChildCases:
+    """Fire `trigger` as SYSTEM on the case's open child cases of `procedure` (a cancelled recruitment
+    ends its candidates' cases)."""
+
+    procedure: str
+    trigger: str
+    reason: str
+
+
+Action = CreateAppointment | EndAppointment | CloseRelatedCases | CloseChildCases
 
 
 @dataclass(frozen=True)
