@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from engine.spec import Procedure
+from workflows.assessment_rehiring import ASSESSMENT_REHIRING
 from workflows.resignation import RESIGNATION
 
-ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION,)
+ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION, ASSESSMENT_REHIRING)
 
 
 def registry() -> dict[str, Procedure]:
