@@ -307,3 +307,40 @@ class Store:
 
     def update_term(self, term_id: int, **values: Any) -> None:
         self.conn.execute(update(T).where(T.c.id == term_id).values(**values))
+
+    # ---------------- exam hiring (考试聘用): reads ----------------
+    def communities_in_district(self, district_id: int) -> list[CommunityRecord]:
+        rows = self.conn.execute(
+            select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
+            .join(ST, ST.c.id == CM.c.street_id).where(ST.c.district_id == district_id).order_by(CM.c.code)
+        )
+        return [_rec(CommunityRecord, r) for r in rows]
+
+    def appointment_counts(self, community_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+        """Number of appointments per (community id, status) of the given communities."""
+        if not community_ids:
+            return {}
+        rows = self.conn.execute(
+            select(P.c.community_id, P.c.status, func.count().label("n"))
+            .where(P.c.community_id.in_(list(community_ids))).group_by(P.c.community_id, P.c.status)
+        )
+        return {(int(r.community_id), str(r.status)): int(r.n) for r in rows}
+
+    def open_cases(self, procedure: str, *, district_id: int) -> list[CaseRecord]:
+        """Every open case of `procedure` in the district, in id order (no row limit)."""
+        q = select(C).where(C.c.procedure == procedure, C.c.district_id == district_id,
+                            C.c.closed.is_(False)).order_by(C.c.id)
+        return [_case(r) for r in self.conn.execute(q)]
+
+    def child_cases(self, parent_case_id: int, *, state: str | None = None) -> list[CaseRecord]:
+        """Every child case of `parent_case_id` (optionally in `state`), in id order (no row limit)."""
+        q = select(C).where(C.c.parent_case_id == parent_case_id).order_by(C.c.id)
+        if state:
+            q = q.where(C.c.state == state)
+        return [_case(r) for r in self.conn.execute(q)]
+
+    def child_case_counts(self, parent_case_id: int) -> dict[str, int]:
+        """Number of child cases of `parent_case_id` per state."""
+        rows = self.conn.execute(select(C.c.state, func.count().label("n"))
+                                 .where(C.c.parent_case_id == parent_case_id).group_by(C.c.state))
+        return {str(r.state): int(r.n) for r in rows}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from engine.spec import Procedure
 from workflows.assessment_rehiring import ASSESSMENT_REHIRING
+from workflows.exam_hiring import EXAM_CANDIDATE, EXAM_RECRUITMENT
 from workflows.resignation import RESIGNATION
 
-ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION, ASSESSMENT_REHIRING)
+ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION, ASSESSMENT_REHIRING, EXAM_RECRUITMENT, EXAM_CANDIDATE)
 
 
 def registry() -> dict[str, Procedure]:
