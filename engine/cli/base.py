@@ -30,6 +30,8 @@ from storage.migrate import current_revision
 F = TypeVar("F", bound=Callable[..., Any])
 
 ENV_DEBUG = "SHEQU_DEBUG"
+_NO_ARGS: tuple[type[Exception], ...] = tuple(
+    cls for cls in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if cls is not None)
 
 
 @dataclass
@@ -114,8 +116,27 @@ def json_option() -> click.Option:
                         help=t("cli.help.opt_json"))
 
 
+_SECTIONS = {"Options": "cli.help.section_options", "Commands": "cli.help.section_commands"}
+
+
+class _HelpFormatter(click.HelpFormatter):
+    """Click's help layout with the headings from the catalog (click itself only speaks English)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix=t("cli.help.usage_prefix") if prefix is None else prefix)
+
+    def section(self, name: str) -> Any:
+        return super().section(t(_SECTIONS[name]) if name in _SECTIONS else name)
+
+
+class _Context(click.Context):
+    formatter_class = _HelpFormatter
+
+
 class _ChineseHelp:
-    """The `--help` option's own text from the catalog."""
+    """Chinese help: headings, and the `--help` option's own text, from the catalog."""
+
+    context_class: type[click.Context] = _Context
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
@@ -158,6 +179,9 @@ class ShequGroup(_ChineseHelp, click.Group):
             report_error(exc, json_mode)
             return exc.exit_code
         except click.UsageError as exc:
+            if isinstance(exc, _NO_ARGS) and exc.ctx is not None and not json_mode:
+                click.echo(exc.ctx.get_help())  # a bare `shequ` or `shequ case`: show the help
+                return EXIT_CODES["ok"]
             report_usage(exc, json_mode)
             return EXIT_CODES["usage"]
         except click.ClickException as exc:  # a bad file argument and the like

@@ -210,3 +210,12 @@ def test_json_flag_after_the_command_works(world: Shequ) -> None:
     result = world.run("case", "list", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"ok": True, "cases": []}
+
+
+def test_open_with_community_code(world: Shequ) -> None:
+    """`--community CODE` places the case in that community; an unknown code is NOT FOUND (exit 5)."""
+    opened = world.ok("case", "open", "resignation", "--worker", "1", "--community", "C1", *SUBMIT,
+                      user="zhang", now="2025-01-06")
+    assert world.ok("case", "show", str(opened["case_id"]))["case"]["community"] == "C1"
+    assert world.fails(5, "case", "open", "resignation", "--worker", "1", "--community", "C404", *SUBMIT,
+                       user="zhang", now="2025-01-06")["code"] == "COMMUNITY_NOT_FOUND"
