@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -690,3 +690,81 @@ def test_completion_needs_every_line_filled_or_closed(exam: Exam) -> None:
     assert e.fire(rid, "complete", "bureau").state == "COMPLETED"
     with exam.app.db.read() as s:
         assert s.get_case(rid).data["fill_results"]["1"] == {"count": 1, "filled": 0, "closed_unfilled": True}
+
+
+# ---------------------------------------------------------------- C-7 optional publicity (A-13)
+
+
+def _medical_passed(exam: Exam) -> int:
+    e = exam.app.engine
+    rid = published(exam)
+    cid = register(exam, rid, "cand1", person("19900315"))
+    qualify(exam, cid)
+    close_and_start(exam, rid)
+    written(exam, cid, "80")
+    interview(exam, cid, "80")
+    e.fire(cid, "pass_inspection", "bureau", INSPECTION)
+    e.fire(cid, "pass_medical", "bureau", MEDICAL)
+    return cid
+
+
+PUBLICITY = {"exam_publicity_posted_on": "2025-03-03", "exam_publicity_place": "区政府网站"}
+
+
+def test_no_publicity_step_in_dongqu(exam: Exam) -> None:
+    """A-13: DONGQU sets no exam-hiring publicity, so posting one is refused and appointment needs none."""
+    cid = _medical_passed(exam)
+    error = rejected(lambda: exam.app.engine.fire(cid, "post_publicity", "bureau", PUBLICITY))
+    assert error.code == "EXH_PUBLICITY_NOT_CONFIGURED"
+
+
+def test_configured_publicity_runs_before_appointment(exam: Exam, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A-13 / PUB: with publicity_days = 7 the appointment waits for the SYSTEM end of the 7-day period."""
+    import engine.service
+
+    base = engine.service.get_pack("DONGQU")
+    seven = replace(base, settings={**base.settings, "exam_hiring.publicity_days": 7})
+    monkeypatch.setattr(engine.service, "get_pack", lambda code: seven)
+    e = exam.app.engine
+    cid = _medical_passed(exam)
+    assert rejected(lambda: e.fire(cid, "appoint", "bureau", APPOINT)).code == "EXH_PUBLICITY_REQUIRED"
+    exam.clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=LOCAL_TZ))
+    assert e.fire(cid, "post_publicity", "bureau", PUBLICITY).state == "IN_PUBLICITY"
+    exam.clock.set(datetime(2025, 3, 9, 23, 59, tzinfo=LOCAL_TZ))
+    assert fire_due(e) == []
+    exam.clock.set(datetime(2025, 3, 10, 0, 0, tzinfo=LOCAL_TZ))
+    assert [f.outcome for f in fire_due(e)] == ["FIRED"]
+    assert state(exam, cid) == "PUBLICITY_ENDED"
+    later = {**APPOINT, "decided_on": "2025-03-10", "appointed_from": "2025-03-11"}
+    assert e.fire(cid, "appoint", "bureau", later).state == "APPOINTED"
+
+
+def test_absent_candidate_is_eliminated_without_ranking(exam: Exam) -> None:
+    """C-4: a shortlisted candidate absent from the interview is eliminated as ABSENT."""
+    rid = published(exam)
+    cid = register(exam, rid, "cand1", person("19900315"))
+    qualify(exam, cid)
+    close_and_start(exam, rid)
+    written(exam, cid, "80")
+    assert (
+        rejected(
+            lambda: exam.app.engine.fire(
+                cid, "eliminate", "bureau", {"elimination_reason": "NOT_SHORTLISTED"}
+            )
+        ).code
+        == "EXH_SHORTLISTED"
+    )
+    result = exam.app.engine.fire(cid, "eliminate", "bureau", {"elimination_reason": "ABSENT"})
+    assert result.state == "ELIMINATED"
+
+
+def test_preview_names_the_failing_eligibility_rule(exam: Exam) -> None:
+    """A dry run of the qualification review shows the soft age rule failing, without writing anything."""
+    rid = published(exam)
+    cid = register(exam, rid, "cand1", person("19690120"))
+    previews = {p.trigger: p for p in exam.app.engine.preview(cid, "bureau", REVIEW)}
+    assert previews["qualify"].permitted
+    assert [f["code"] for f in previews["qualify"].failures] == ["EXH_AGE_LIMIT"]
+    assert previews["disqualify"].missing_fields == ("disqualify_reason",)
+    assert not {p.trigger: p for p in exam.app.engine.preview(cid, "cand2")}["withdraw"].permitted
+    assert state(exam, cid) == "APPLIED"

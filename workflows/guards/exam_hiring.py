@@ -734,7 +734,7 @@ def age_within_limit(ctx: GuardContext) -> Verdict:
     limit = ctx.policy.int(
         "exam_hiring.age_limit_male" if gender == "M" else "exam_hiring.age_limit_female", EXH_E4.id
     )
-    params = {
+    params: dict[str, Any] = {
         "age": age,
         "limit": limit,
         "birth": birth.isoformat(),
