@@ -64,28 +64,30 @@ class CompiledProcedure:
             model_override=True,
             ignore_invalid_triggers=False,
         )
+        # One resident model per compiled machine, re-pointed at the stored state under the lock before
+        # every trigger. Binding a fresh model per call (add_model/remove_model) costs a trigger binding per
+        # event each time; a resident model costs nothing and can never leak more models.
+        self._model = CaseModel()
+        self.machine.add_model(self._model, initial=procedure.initial)
 
     def run(self, state: str, trigger: str, ctx: Any) -> tuple[str, Evaluation]:
         """Fire `trigger` from `state` with the guard context; return the new state and verdicts."""
         if trigger not in self.machine.events:  # transitions raises a bare AttributeError for these
             raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state})
-        model = CaseModel()
+        model = self._model
         with self._lock:
-            self.machine.add_model(model, initial=state)
+            self.machine.set_state(state, model=model)
+            model.evaluation = None
             try:
-                try:
-                    moved = model.trigger(trigger, ctx=ctx)
-                except MachineError as exc:
-                    raise TriggerNotAvailable(
-                        "TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state}
-                    ) from exc
-                if not moved:  # unreachable: the condition raises instead of returning False
-                    raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details={"trigger": trigger,
-                                                                                "state": state})
-                assert model.evaluation is not None
-                return model.state, model.evaluation
-            finally:
-                self.machine.remove_model(model)
+                moved = model.trigger(trigger, ctx=ctx)
+            except MachineError as exc:
+                raise TriggerNotAvailable(
+                    "TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state}
+                ) from exc
+            if not moved:  # unreachable: the condition raises instead of returning False
+                raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state})
+            assert model.evaluation is not None
+            return model.state, model.evaluation
 
     def triggers_from(self, state: str) -> list[str]:
         return [t for t in self.machine.get_triggers(state) if not t.startswith("to_")]

@@ -374,7 +374,7 @@ class Engine:
 
     def _context(self, store: Store, proc: Procedure, case: CaseView, clean: Mapping[str, Any],
                  actor: Actor, policy: Policy, now: Any) -> GuardContext:
-        facts = proc.load_facts(store, case) if proc.load_facts else {}
+        facts: Mapping[str, Any] = LazyFacts(proc.load_facts, store, case) if proc.load_facts else {}
         return GuardContext(case, clean, actor, now, local_date(now), policy, facts)
 
     def _merge(self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step,
@@ -512,11 +512,13 @@ class Engine:
                        now: Any) -> None:
         """Take SYSTEM's immediate steps (e.g. RH-T6) while one applies, in declaration order."""
         for _ in range(MAX_AUTOMATIC_CHAIN):
+            candidates = [s for s in proc.steps_from(result.state) if s.automatic]
+            if not candidates:
+                return
             case = store.get_case(result.case_id)
-            candidates = [s for s in proc.steps_from(case.state) if s.automatic]
+            ctx = self._context(store, proc, _view(case), {}, SYSTEM_ACTOR, policy, now)
             chosen = None
             for step in candidates:
-                ctx = self._context(store, proc, _view(case), {}, SYSTEM_ACTOR, policy, now)
                 if evaluate(step, ctx).ok:
                     chosen = step
                     break
@@ -524,6 +526,31 @@ class Engine:
                 return
             self._apply(store, proc, policy, case, chosen, SYSTEM_ACTOR, {}, now, result)
         raise AssertionError("automatic steps did not settle")
+
+
+class LazyFacts(Mapping[str, Any]):
+    """Facts loaded on first access, inside the caller's transaction: steps whose guards and effects
+    never read facts do not pay for the queries."""
+
+    def __init__(self, loader: Any, store: Store, case: CaseView) -> None:
+        self._loader = loader
+        self._store = store
+        self._case = case
+        self._facts: Mapping[str, Any] | None = None
+
+    def _load(self) -> Mapping[str, Any]:
+        if self._facts is None:
+            self._facts = self._loader(self._store, self._case)
+        return self._facts
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def _actor_from(user: UserRecord, role: str) -> Actor:
