@@ -205,3 +205,83 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+# ---- worker facts read by computed rules (spec §6; DIS-G7, DIS-G8, DIS-G9) ----
+# History is append-only (spec §3.10 AUD, A-39): a fact is never UPDATEd. A correction is a new row whose
+# `supersedes_id` names the row it replaces (unique: a row is superseded at most once, so corrections form
+# a chain); `withdrawn` marks a correction that removes the fact. The current facts are the rows that no
+# other row supersedes and that are not withdrawn. `reason`/`authority` are set on corrections.
+
+
+class AnnualGrade(Base):
+    """A FINAL annual assessment grade of a worker for a calendar year (seed 000 第十二条)."""
+
+    __tablename__ = "annual_grades"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(20))  # EXCELLENT COMPETENT BASIC INCOMPETENT
+    source_ref: Mapped[str] = mapped_column(String(200))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("annual_grades.id"))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    authority: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_role: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_annual_grades_supersedes", "supersedes_id", unique=True),
+        Index("ix_annual_grades_worker_year", "worker_id", "year"),
+    )
+
+
+class AbsenceDay(Base):
+    """A working day of absence (spec §4.4.2): 旷工 or 无正当理由逾期不归, a whole or a half day."""
+
+    __tablename__ = "absence_days"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    day: Mapped[date] = mapped_column(Date)
+    half_days: Mapped[int] = mapped_column(Integer)  # 2 = a whole day, 1 = half a day (exact, CMP-2)
+    kind: Mapped[str] = mapped_column(String(20))  # ABSENTEEISM OVERSTAY
+    source_ref: Mapped[str] = mapped_column(String(200))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("absence_days.id"))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    authority: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_role: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_absence_days_supersedes", "supersedes_id", unique=True),
+        Index("ix_absence_days_worker_day", "worker_id", "day"),
+    )
+
+
+class ElectedOffice(Base):
+    """Whether a 两委 worker still holds the elected office after a 换届 (seed 000 第二十三条9)."""
+
+    __tablename__ = "elected_offices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    body: Mapped[str] = mapped_column(String(40))  # PARTY_COMMITTEE RESIDENTS_COMMITTEE
+    election_date: Mapped[date] = mapped_column(Date)
+    in_office: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[str | None] = mapped_column(String(40))
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id"))
+    source_ref: Mapped[str] = mapped_column(String(200))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("elected_offices.id"))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    authority: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_role: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_elected_offices_supersedes", "supersedes_id", unique=True),
+        Index("ix_elected_offices_worker", "worker_id", "election_date"),
+    )

@@ -308,6 +308,47 @@ class Store:
     def update_term(self, term_id: int, **values: Any) -> None:
         self.conn.execute(update(T).where(T.c.id == term_id).values(**values))
 
+    # ---------------- worker facts: annual grades, absence days, elected office ----------------
+    # Append-only (spec §3.10 AUD): rows are inserted, never updated; a correction supersedes a row.
+    FACT_TABLES = ("annual_grades", "absence_days", "elected_offices")
+
+    def _fact_table(self, table: str) -> Any:
+        if table not in self.FACT_TABLES:
+            raise ValueError(f"not a fact table: {table}")
+        return m.Base.metadata.tables[table]
+
+    def lock_worker(self, worker_id: int) -> None:
+        """Lock the worker's row for this transaction: facts of one worker are written one at a time,
+        so "one current fact per key" and "one open case per ground" hold under concurrency."""
+        row = self.conn.execute(select(W.c.id).where(W.c.id == worker_id).with_for_update()).first()
+        if row is None:
+            raise NotFound("WORKER_NOT_FOUND", details={"worker": worker_id})
+
+    def insert_fact(self, table: str, values: Mapping[str, Any]) -> int:
+        result = self.conn.execute(insert(self._fact_table(table)).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def fact(self, table: str, fact_id: int) -> dict[str, Any] | None:
+        tbl = self._fact_table(table)
+        row = self.conn.execute(select(tbl).where(tbl.c.id == fact_id)).first()
+        return dict(row._mapping) if row else None
+
+    def superseded_by(self, table: str, fact_id: int) -> dict[str, Any] | None:
+        """The row that corrects `fact_id`, if any."""
+        tbl = self._fact_table(table)
+        row = self.conn.execute(select(tbl).where(tbl.c.supersedes_id == fact_id)).first()
+        return dict(row._mapping) if row else None
+
+    def facts(self, table: str, worker_id: int, *, current_only: bool = True) -> list[dict[str, Any]]:
+        """A worker's fact rows in id order; `current_only`: not superseded and not withdrawn."""
+        tbl = self._fact_table(table)
+        q = select(tbl).where(tbl.c.worker_id == worker_id).order_by(tbl.c.id)
+        if current_only:
+            newer = tbl.alias("newer")
+            q = q.where(tbl.c.withdrawn.is_(False),
+                        ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists())
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
     # ---------------- exam hiring (考试聘用): reads ----------------
     def communities_in_district(self, district_id: int) -> list[CommunityRecord]:
         rows = self.conn.execute(
