@@ -43,8 +43,23 @@ class _StderrLoggerFactory:
         return structlog.PrintLogger(self._stream or sys.stderr)
 
 
+# Stdlib loggers we set, and what they were before (restored by `restore`).
+_QUIET = {"transitions": logging.ERROR, "sqlalchemy": logging.WARNING}
+_saved: dict[str, Any] = {}
+
+
 def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | None = None) -> None:
-    """Route structlog (and stdlib logging, e.g. Alembic) to stderr at warning level unless verbose."""
+    """Route structlog (and stdlib logging, e.g. Alembic) to stderr at warning level unless verbose.
+
+    Verbose shows structlog events from debug up and stdlib records from info up. Two stdlib loggers
+    stay quiet even then: `transitions` warns "Skip binding of ... due to model override policy" on
+    every case it loads (expected: machines are compiled with model_override=True, docs/DECISIONS.md 1),
+    and SQLAlchemy would echo every statement. Call `restore` to undo (the CLI does at exit).
+    """
+    if not _saved:
+        _saved["structlog"] = structlog.get_config()
+        _saved["root_level"] = logging.getLogger().level
+        _saved["levels"] = {name: logging.getLogger(name).level for name in _QUIET}
     level = logging.DEBUG if verbose else logging.WARNING
     target = stream or sys.stderr
     renderer: Any
@@ -65,19 +80,35 @@ def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | Non
         logger_factory=_StderrLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    handler = _StderrHandler(stream)
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    _remove_handlers(root)
+    handler = _StderrHandler(stream)
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name, quiet in _QUIET.items():
+        logging.getLogger(name).setLevel(quiet)
+
+
+def restore() -> None:
+    """Undo `configure`: the previous structlog configuration and stdlib levels, our handler removed."""
+    if not _saved:
+        return
+    config = _saved.pop("structlog")
+    structlog.configure(**config)
+    root = logging.getLogger()
+    _remove_handlers(root)
+    root.setLevel(_saved.pop("root_level"))
+    for name, level in _saved.pop("levels").items():
+        logging.getLogger(name).setLevel(level)
+    _saved.clear()
+
+
+def _remove_handlers(root: logging.Logger) -> None:
     for old in list(root.handlers):
         if isinstance(old, _StderrHandler):
             root.removeHandler(old)
-    root.addHandler(handler)
-    if verbose:
-        root.setLevel(logging.DEBUG)
-    # `transitions` warns "Skip binding of ... due to model override policy" on every case it loads:
-    # expected, since the engine compiles machines with model_override=True (docs/DECISIONS.md 1).
-    logging.getLogger("transitions").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 class _StderrHandler(logging.Handler):

@@ -99,6 +99,7 @@ class State:
         if self._app is not None:
             self._app.db.engine.dispose()
             self._app = None
+        shequ_logging.restore()
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
