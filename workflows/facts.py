@@ -8,8 +8,16 @@ from engine.guards import CaseView
 
 
 def worker_facts(store: Any, case: CaseView) -> dict[str, Any]:
-    """The worker and their current appointment (ACTIVE or HOLDOVER), if any."""
+    """The worker, their current appointment (ACTIVE or HOLDOVER) if any, and their open cases
+    as (case id, procedure) pairs."""
     if case.worker_id is None:
-        return {"worker": None, "appointment": None}
+        return {"worker": None, "appointment": None, "open_cases": ()}
     apps = store.appointments(worker_id=case.worker_id)
-    return {"worker": store.worker(case.worker_id), "appointment": apps[0] if apps else None}
+    open_cases = tuple(
+        (c.id, c.procedure) for c in store.list_cases(worker_id=case.worker_id, open_only=True)
+    )
+    return {
+        "worker": store.worker(case.worker_id),
+        "appointment": apps[0] if apps else None,
+        "open_cases": open_cases,
+    }

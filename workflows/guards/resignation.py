@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from engine.calendar import add_months_clamped
 from engine.clock import local_midnight
 from engine.guards import GuardContext, Verdict
-from engine.spec import DeadlineDue, Effect, EndAppointment, CloseRelatedCases, Rule
+from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
 from workflows.citations import ART22, assumption
 from workflows.guards.common import as_date
 
@@ -19,6 +19,7 @@ RES_APPT = Rule("RES-APPT", "RES_NO_ACTIVE_APPOINTMENT", (ART22,))
 RES_FILED = Rule("RES-FILE", "RES_ALREADY_FILED", (ART22, assumption(29)))
 RES_CLOSE = Rule("RES-CLOSE", "RES_NOT_FILED", (ART22,))
 RES_DATES = Rule("RES-DATES", "DATE_ORDER", (ART22,))
+RES_ONE_OPEN = Rule("RES-ONE", "RES_ALREADY_OPEN", (ART22,))
 
 
 def earliest_separation(submitted_on: date, notice_months: int) -> date:
@@ -42,8 +43,9 @@ def notice_long_enough(ctx: GuardContext) -> Verdict:
     requested = as_date(ctx.payload.get("approved_separation_date")) or as_date(ctx.value("separation_date"))
     if requested is None or requested >= earliest:
         return Verdict.passed(RES_2, earliest=earliest.isoformat())
-    return Verdict.fail(RES_2, requested=requested.isoformat(), submitted=submitted.isoformat(),
-                        earliest=earliest.isoformat())
+    return Verdict.fail(
+        RES_2, requested=requested.isoformat(), submitted=submitted.isoformat(), earliest=earliest.isoformat()
+    )
 
 
 def has_active_appointment(ctx: GuardContext) -> Verdict:
@@ -51,6 +53,17 @@ def has_active_appointment(ctx: GuardContext) -> Verdict:
     if ctx.facts.get("appointment") is not None:
         return Verdict.passed(RES_APPT)
     return Verdict.fail(RES_APPT)
+
+
+def no_other_open_resignation(ctx: GuardContext) -> Verdict:
+    """One resignation at a time: a second application while one is pending would end the same
+    appointment twice. The worker withdraws the first (RES-6) or waits for its outcome."""
+    others = [
+        cid for cid, proc in ctx.facts.get("open_cases", ()) if proc == "resignation" and cid != ctx.case.id
+    ]
+    if not others:
+        return Verdict.passed(RES_ONE_OPEN)
+    return Verdict.fail(RES_ONE_OPEN, case=others[0])
 
 
 def not_yet_filed(ctx: GuardContext) -> Verdict:
@@ -76,18 +89,22 @@ def on_submit(ctx: GuardContext) -> Effect:
     earliest = earliest_separation(submitted, ctx.policy.int("resignation.notice_months", RES_2.id))
     separation = as_date(ctx.value("separation_date")) or earliest
     appointment = ctx.facts.get("appointment")
-    return Effect(data={
-        "earliest_separation_date": earliest.isoformat(),
-        "separation_date": separation.isoformat(),
-        "requested_separation_date": separation.isoformat(),
-        "appointment_id": appointment.id if appointment else None,
-        "overdue": False,
-        "filed": False,
-    })
+    return Effect(
+        data={
+            "earliest_separation_date": earliest.isoformat(),
+            "separation_date": separation.isoformat(),
+            "requested_separation_date": separation.isoformat(),
+            "appointment_id": appointment.id if appointment else None,
+            "overdue": False,
+            "filed": False,
+        }
+    )
 
 
 def on_approve(ctx: GuardContext) -> Effect:
-    approved = as_date(ctx.payload.get("approved_separation_date")) or as_date(ctx.case.data["separation_date"])
+    approved = as_date(ctx.payload.get("approved_separation_date")) or as_date(
+        ctx.case.data["separation_date"]
+    )
     assert approved is not None
     return Effect(data={"separation_date": approved.isoformat()})
 
@@ -117,14 +134,25 @@ def decision_due(ctx: GuardContext) -> DeadlineDue:
     requested = as_date(ctx.case.data["requested_separation_date"])
     assert requested is not None
     day_after = requested + timedelta(days=1)
-    return DeadlineDue(local_midnight(day_after), {"from": requested.isoformat(), "period": "end of day",
-                                                   "rule_text": "申请离职日期当日结束时仍未审批"})
+    return DeadlineDue(
+        local_midnight(day_after),
+        {
+            "from": requested.isoformat(),
+            "period": "end of day",
+            "rule_text": "申请离职日期当日结束时仍未审批",
+        },
+    )
 
 
 def separation_due(ctx: GuardContext) -> DeadlineDue:
     """RS-6: separation takes effect at the end of the separation date (the last day of service)."""
     separation = as_date(ctx.case.data["separation_date"])
     assert separation is not None
-    return DeadlineDue(local_midnight(separation + timedelta(days=1)),
-                       {"from": separation.isoformat(), "period": "end of day",
-                        "rule_text": "离职日期为最后工作日，当日结束时生效"})
+    return DeadlineDue(
+        local_midnight(separation + timedelta(days=1)),
+        {
+            "from": separation.isoformat(),
+            "period": "end of day",
+            "rule_text": "离职日期为最后工作日，当日结束时生效",
+        },
+    )
