@@ -192,13 +192,13 @@ def test_withdraw_without_such_step_is_a_clear_error(world: Shequ, monkeypatch: 
 
 def test_case_list_filters(world: Shequ) -> None:
     """`case list` filters by procedure, state, worker and open-only."""
-    open_resignation(world)
-    second = open_resignation(world)["case_id"]
-    world.ok("case", "withdraw", str(second), "--set", "withdrawn_on=2025-01-06", user="zhang",
+    first = open_resignation(world)["case_id"]
+    world.ok("case", "withdraw", str(first), "--set", "withdrawn_on=2025-01-06", user="zhang",
              now="2025-01-06")
+    open_resignation(world)  # one open resignation per worker: the first is withdrawn
     assert [c["id"] for c in world.ok("case", "list")["cases"]] == [1, 2]
-    assert [c["id"] for c in world.ok("case", "list", "--open")["cases"]] == [1]
-    assert [c["id"] for c in world.ok("case", "list", "--state", "WITHDRAWN")["cases"]] == [2]
+    assert [c["id"] for c in world.ok("case", "list", "--open")["cases"]] == [2]
+    assert [c["id"] for c in world.ok("case", "list", "--state", "WITHDRAWN")["cases"]] == [1]
     assert world.ok("case", "list", "--worker", "99")["cases"] == []
     assert world.ok("case", "list", "--procedure", "dismissal")["cases"] == []
     row = world.ok("case", "list", "--open")["cases"][0]

@@ -63,10 +63,10 @@ def test_logs_are_quiet_by_default_and_go_to_stderr_when_verbose(world: Shequ) -
     quiet = world.run("case", "open", "resignation", "--worker", "1", *SUBMIT, user="zhang", now="2025-01-06")
     assert quiet.exit_code == 0
     assert quiet.stderr == ""
-    loud = world.run("--verbose", "case", "open", "resignation", "--worker", "1", *SUBMIT, user="zhang",
+    loud = world.run("--verbose", "case", "withdraw", "1", "--set", "withdrawn_on=2025-01-06", user="zhang",
                      now="2025-01-06", json_mode=True)
     assert loud.exit_code == 0
-    assert json.loads(loud.stdout)["case_id"] == 2
+    assert json.loads(loud.stdout)["state"] == "WITHDRAWN"
     assert "transition_applied" in loud.stderr
 
 
