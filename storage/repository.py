@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from engine import audit as chain
 from engine.errors import ConcurrentModification, NotFound
@@ -38,6 +38,40 @@ ST = m.Street.__table__
 DI = m.District.__table__
 T = m.Term.__table__
 
+# Hot-path statements, built once: executing a prebuilt statement with a parameter dict skips SQLAlchemy's
+# per-call construction and cache-key generation (the dominant cost of a transition before this).
+_GET_CASE = select(C).where(C.c.id == bindparam("b_id"))
+_INSERT_CASE = insert(C)
+_UPDATE_CASE = update(C).where(C.c.id == bindparam("b_id"), C.c.version == bindparam("b_version"))
+_HEAD_FOR_UPDATE = select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()
+_INSERT_AUDIT = insert(A)
+_MOVE_HEAD = update(H).where(H.c.id == 1)
+_INSERT_DEADLINE = insert(D)
+_CANCEL_DEADLINES = (
+    update(D)
+    .where(D.c.case_id == bindparam("b_case"), D.c.state == bindparam("b_state"), D.c.status == "PENDING")
+    .values(status="CANCELLED")
+)
+_INSERT_OUTBOX = insert(OB)
+_OPEN_CASES_OF_WORKER = (
+    select(C).where(C.c.worker_id == bindparam("b_worker"), C.c.closed.is_(False)).order_by(C.c.id)
+)
+_APPOINTMENTS_OF_WORKER = (
+    select(P)
+    .where(P.c.worker_id == bindparam("b_worker"), P.c.status.in_(bindparam("b_statuses", expanding=True)))
+    .order_by(P.c.id)
+)
+_WORKER = select(W).where(W.c.id == bindparam("b_id"))
+_USER_BY_LOGIN = select(U).where(U.c.login == bindparam("b_login"))
+_COMMUNITY = (
+    select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
+    .join(ST, ST.c.id == CM.c.street_id)
+    .where(CM.c.id == bindparam("b_id"))
+)
+_TERMS_OF_DISTRICT = select(T).where(T.c.district_id == bindparam("b_district")).order_by(T.c.ordinal)
+_DISTRICT_PACK = select(DI.c.pack).where(DI.c.id == bindparam("b_id"))
+_STREET = select(ST).where(ST.c.id == bindparam("b_id"))
+
 
 def _case(row: Any) -> CaseRecord:
     return CaseRecord(**{k: getattr(row, k) for k in CaseRecord.__dataclass_fields__})
@@ -53,36 +87,62 @@ class Store:
 
     # ---------------- cases ----------------
     def get_case(self, case_id: int) -> CaseRecord:
-        row = self.conn.execute(select(C).where(C.c.id == case_id)).first()
+        row = self.conn.execute(_GET_CASE, {"b_id": case_id}).first()
         if row is None:
             raise NotFound("CASE_NOT_FOUND", details={"case": case_id})
         return _case(row)
 
     def insert_case(self, values: Mapping[str, Any]) -> int:
-        result = self.conn.execute(insert(C).values(**values))
+        result = self.conn.execute(_INSERT_CASE, dict(values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def update_case(
-        self, case_id: int, expected_version: int, *, state: str, data: Mapping[str, Any], closed: bool,
+        self,
+        case_id: int,
+        expected_version: int,
+        *,
+        state: str,
+        data: Mapping[str, Any],
+        closed: bool,
         now: datetime,
     ) -> int:
         """Write the new state; fails with ConcurrentModification if the version moved (house rule 2)."""
         new_version = expected_version + 1
         result = self.conn.execute(
-            update(C)
-            .where(C.c.id == case_id, C.c.version == expected_version)
-            .values(state=state, data=dict(data), closed=closed, version=new_version, updated_at=now)
+            _UPDATE_CASE,
+            {
+                "b_id": case_id,
+                "b_version": expected_version,
+                "state": state,
+                "data": dict(data),
+                "closed": closed,
+                "version": new_version,
+                "updated_at": now,
+            },
         )
         if result.rowcount != 1:
-            raise ConcurrentModification("CASE_VERSION_CONFLICT", details={"case": case_id,
-                                                                           "version": expected_version})
+            raise ConcurrentModification(
+                "CASE_VERSION_CONFLICT", details={"case": case_id, "version": expected_version}
+            )
         return new_version
 
     def list_cases(
-        self, *, procedure: str | None = None, state: str | None = None, worker_id: int | None = None,
-        street_id: int | None = None, parent_case_id: int | None = None, open_only: bool = False,
+        self,
+        *,
+        procedure: str | None = None,
+        state: str | None = None,
+        worker_id: int | None = None,
+        street_id: int | None = None,
+        parent_case_id: int | None = None,
+        open_only: bool = False,
         limit: int = 500,
     ) -> list[CaseRecord]:
+        if worker_id is not None and open_only and not (procedure or state or street_id or parent_case_id):
+            rows = self.conn.execute(_OPEN_CASES_OF_WORKER, {"b_worker": worker_id}).fetchmany(limit)
+            return [_case(r) for r in rows]
+        if worker_id is not None and open_only and procedure and not (state or street_id or parent_case_id):
+            rows = self.conn.execute(_OPEN_CASES_OF_WORKER, {"b_worker": worker_id}).fetchmany(limit)
+            return [_case(r) for r in rows if r.procedure == procedure]
         q = select(C).order_by(C.c.id)
         if procedure:
             q = q.where(C.c.procedure == procedure)
@@ -99,23 +159,45 @@ class Store:
         return [_case(r) for r in self.conn.execute(q.limit(limit))]
 
     # ---------------- audit ----------------
-    def append_audit(self, *, case_id: int | None, procedure: str | None, action: str,
-                     from_state: str | None, to_state: str | None, actor_login: str, actor_name: str,
-                     role: str, at: datetime, body: Mapping[str, Any]) -> int:
+    def append_audit(
+        self,
+        *,
+        case_id: int | None,
+        procedure: str | None,
+        action: str,
+        from_state: str | None,
+        to_state: str | None,
+        actor_login: str,
+        actor_name: str,
+        role: str,
+        at: datetime,
+        body: Mapping[str, Any],
+    ) -> int:
         """Append one entry to the chain. Locks the head row: appends are serialised, seq is gap-free."""
-        head = self.conn.execute(select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()).one()
+        head = self.conn.execute(_HEAD_FOR_UPDATE).one()
         seq = int(head.seq) + 1
         body = chain.normalise({**body, "schema_version": chain.SCHEMA_VERSION})
-        fields = chain.hashed_fields(seq=seq, case_id=case_id, procedure=procedure, action=action,
-                                     from_state=from_state, to_state=to_state, actor_login=actor_login,
-                                     actor_name=actor_name, role=role, at=at, body=body)
+        fields = chain.hashed_fields(
+            seq=seq,
+            case_id=case_id,
+            procedure=procedure,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor_login=actor_login,
+            actor_name=actor_name,
+            role=role,
+            at=at,
+            body=body,
+        )
         digest = chain.entry_hash(head.hash, fields)
-        self.conn.execute(insert(A).values(**fields, prev_hash=head.hash, hash=digest))
-        self.conn.execute(update(H).where(H.c.id == 1).values(seq=seq, hash=digest))
+        self.conn.execute(_INSERT_AUDIT, {**fields, "prev_hash": head.hash, "hash": digest})
+        self.conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
         return seq
 
-    def audit_entries(self, *, case_id: int | None = None, after_seq: int = 0,
-                      batch: int = 5000) -> Iterator[AuditRecord]:
+    def audit_entries(
+        self, *, case_id: int | None = None, after_seq: int = 0, batch: int = 5000
+    ) -> Iterator[AuditRecord]:
         q = select(A).where(A.c.seq > after_seq).order_by(A.c.seq)
         if case_id is not None:
             q = q.where(A.c.case_id == case_id)
@@ -134,34 +216,48 @@ class Store:
 
     # ---------------- deadlines ----------------
     def insert_deadline(self, values: Mapping[str, Any]) -> int:
-        result = self.conn.execute(insert(D).values(**values))
+        result = self.conn.execute(_INSERT_DEADLINE, dict(values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def cancel_deadlines(self, case_id: int, state: str) -> int:
-        result = self.conn.execute(
-            update(D).where(D.c.case_id == case_id, D.c.state == state, D.c.status == "PENDING")
-            .values(status="CANCELLED")
-        )
+        result = self.conn.execute(_CANCEL_DEADLINES, {"b_case": case_id, "b_state": state})
         return int(result.rowcount)
 
     def next_due_deadline(self, now: datetime) -> DeadlineRecord | None:
         """The earliest due PENDING deadline, locked; rows another process holds are skipped."""
         row = self.conn.execute(
-            select(D).where(D.c.status == "PENDING", D.c.due_at <= now)
-            .order_by(D.c.due_at, D.c.id).limit(1).with_for_update(skip_locked=True)
+            select(D)
+            .where(D.c.status == "PENDING", D.c.due_at <= now)
+            .order_by(D.c.due_at, D.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         ).first()
         return _rec(DeadlineRecord, row) if row else None
 
-    def mark_deadline(self, deadline_id: int, *, status: str, fired_at: datetime | None = None,
-                      error: str | None = None, from_status: str = "PENDING") -> bool:
+    def mark_deadline(
+        self,
+        deadline_id: int,
+        *,
+        status: str,
+        fired_at: datetime | None = None,
+        error: str | None = None,
+        from_status: str = "PENDING",
+    ) -> bool:
         result = self.conn.execute(
-            update(D).where(D.c.id == deadline_id, D.c.status == from_status)
+            update(D)
+            .where(D.c.id == deadline_id, D.c.status == from_status)
             .values(status=status, fired_at=fired_at, last_error=error, attempts=D.c.attempts + 1)
         )
         return result.rowcount == 1
 
-    def deadlines(self, *, case_id: int | None = None, status: str | None = None,
-                  due_before: datetime | None = None, limit: int = 1000) -> list[DeadlineRecord]:
+    def deadlines(
+        self,
+        *,
+        case_id: int | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[DeadlineRecord]:
         q = select(D).order_by(D.c.due_at, D.c.id)
         if case_id is not None:
             q = q.where(D.c.case_id == case_id)
@@ -176,7 +272,7 @@ class Store:
 
     # ---------------- outbox ----------------
     def insert_outbox(self, values: Mapping[str, Any]) -> int:
-        result = self.conn.execute(insert(OB).values(**values))
+        result = self.conn.execute(_INSERT_OUTBOX, dict(values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def outbox(self, *, case_id: int | None = None, status: str | None = None) -> list[Any]:
@@ -206,10 +302,7 @@ class Store:
         return row
 
     def community(self, community_id: int) -> CommunityRecord:
-        row = self.conn.execute(
-            select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
-            .join(ST, ST.c.id == CM.c.street_id).where(CM.c.id == community_id)
-        ).first()
+        row = self.conn.execute(_COMMUNITY, {"b_id": community_id}).first()
         if row is None:
             raise NotFound("COMMUNITY_NOT_FOUND", details={"code": community_id})
         return _rec(CommunityRecord, row)
@@ -224,35 +317,58 @@ class Store:
         self.conn.execute(update(CM).where(CM.c.id == community_id).values(staffing_limit=limit))
 
     def org_tree(self) -> list[Any]:
-        return list(self.conn.execute(
-            select(DI.c.code.label("district"), DI.c.name.label("district_name"), DI.c.pack,
-                   ST.c.code.label("street"), ST.c.name.label("street_name"),
-                   CM.c.code.label("community"), CM.c.name.label("community_name"), CM.c.staffing_limit)
-            .select_from(DI).join(ST, ST.c.district_id == DI.c.id, isouter=True)
-            .join(CM, CM.c.street_id == ST.c.id, isouter=True).order_by(DI.c.code, ST.c.code, CM.c.code)
-        ))
+        return list(
+            self.conn.execute(
+                select(
+                    DI.c.code.label("district"),
+                    DI.c.name.label("district_name"),
+                    DI.c.pack,
+                    ST.c.code.label("street"),
+                    ST.c.name.label("street_name"),
+                    CM.c.code.label("community"),
+                    CM.c.name.label("community_name"),
+                    CM.c.staffing_limit,
+                )
+                .select_from(DI)
+                .join(ST, ST.c.district_id == DI.c.id, isouter=True)
+                .join(CM, CM.c.street_id == ST.c.id, isouter=True)
+                .order_by(DI.c.code, ST.c.code, CM.c.code)
+            )
+        )
 
     def district_pack(self, district_id: int) -> str:
-        return str(self.conn.execute(select(DI.c.pack).where(DI.c.id == district_id)).scalar_one())
+        return str(self.conn.execute(_DISTRICT_PACK, {"b_id": district_id}).scalar_one())
 
     def street(self, street_id: int) -> Any:
-        return self.conn.execute(select(ST).where(ST.c.id == street_id)).one()
+        return self.conn.execute(_STREET, {"b_id": street_id}).one()
 
     # ---------------- users ----------------
     def user_by_login(self, login: str) -> UserRecord:
-        row = self.conn.execute(select(U).where(U.c.login == login)).first()
+        row = self.conn.execute(_USER_BY_LOGIN, {"b_login": login}).first()
         if row is None:
             raise NotFound("USER_NOT_FOUND", details={"login": login})
-        return UserRecord(row.id, row.login, row.name, tuple(row.roles), row.district_id, row.street_id,
-                          row.community_id, row.worker_id)
+        return UserRecord(
+            row.id,
+            row.login,
+            row.name,
+            tuple(row.roles),
+            row.district_id,
+            row.street_id,
+            row.community_id,
+            row.worker_id,
+        )
 
     def users(self) -> list[UserRecord]:
-        return [UserRecord(r.id, r.login, r.name, tuple(r.roles), r.district_id, r.street_id,
-                           r.community_id, r.worker_id) for r in self.conn.execute(select(U).order_by(U.c.id))]
+        return [
+            UserRecord(
+                r.id, r.login, r.name, tuple(r.roles), r.district_id, r.street_id, r.community_id, r.worker_id
+            )
+            for r in self.conn.execute(select(U).order_by(U.c.id))
+        ]
 
     # ---------------- workers ----------------
     def worker(self, worker_id: int) -> WorkerRecord:
-        row = self.conn.execute(select(W).where(W.c.id == worker_id)).first()
+        row = self.conn.execute(_WORKER, {"b_id": worker_id}).first()
         if row is None:
             raise NotFound("WORKER_NOT_FOUND", details={"worker": worker_id})
         return _rec(WorkerRecord, row)
@@ -270,8 +386,18 @@ class Store:
         return [_rec(WorkerRecord, r) for r in self.conn.execute(q)]
 
     # ---------------- appointments and terms ----------------
-    def appointments(self, *, worker_id: int | None = None, community_id: int | None = None,
-                     statuses: Sequence[str] = ("ACTIVE", "HOLDOVER")) -> list[AppointmentRecord]:
+    def appointments(
+        self,
+        *,
+        worker_id: int | None = None,
+        community_id: int | None = None,
+        statuses: Sequence[str] = ("ACTIVE", "HOLDOVER"),
+    ) -> list[AppointmentRecord]:
+        if worker_id is not None and community_id is None:
+            rows = self.conn.execute(
+                _APPOINTMENTS_OF_WORKER, {"b_worker": worker_id, "b_statuses": list(statuses)}
+            )
+            return [_rec(AppointmentRecord, r) for r in rows]
         q = select(P).where(P.c.status.in_(list(statuses))).order_by(P.c.id)
         if worker_id is not None:
             q = q.where(P.c.worker_id == worker_id)
@@ -289,15 +415,19 @@ class Store:
         return self.insert("appointments", {"status": "ACTIVE", **values})
 
     def end_appointment(self, appointment_id: int, end_date: date, reason: str) -> None:
-        self.conn.execute(update(P).where(P.c.id == appointment_id)
-                          .values(status="ENDED", end_date=end_date, end_reason=reason))
+        self.conn.execute(
+            update(P)
+            .where(P.c.id == appointment_id)
+            .values(status="ENDED", end_date=end_date, end_reason=reason)
+        )
 
     def link_successor(self, appointment_id: int, successor_id: int) -> None:
         self.conn.execute(update(P).where(P.c.id == appointment_id).values(successor_id=successor_id))
 
     def terms(self, district_id: int) -> list[TermRecord]:
-        return [_rec(TermRecord, r) for r in self.conn.execute(
-            select(T).where(T.c.district_id == district_id).order_by(T.c.ordinal))]
+        return [
+            _rec(TermRecord, r) for r in self.conn.execute(_TERMS_OF_DISTRICT, {"b_district": district_id})
+        ]
 
     def term(self, term_id: int) -> TermRecord:
         row = self.conn.execute(select(T).where(T.c.id == term_id)).first()
@@ -345,15 +475,19 @@ class Store:
         q = select(tbl).where(tbl.c.worker_id == worker_id).order_by(tbl.c.id)
         if current_only:
             newer = tbl.alias("newer")
-            q = q.where(tbl.c.withdrawn.is_(False),
-                        ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists())
+            q = q.where(
+                tbl.c.withdrawn.is_(False),
+                ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists(),
+            )
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
     # ---------------- exam hiring (考试聘用): reads ----------------
     def communities_in_district(self, district_id: int) -> list[CommunityRecord]:
         rows = self.conn.execute(
             select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
-            .join(ST, ST.c.id == CM.c.street_id).where(ST.c.district_id == district_id).order_by(CM.c.code)
+            .join(ST, ST.c.id == CM.c.street_id)
+            .where(ST.c.district_id == district_id)
+            .order_by(CM.c.code)
         )
         return [_rec(CommunityRecord, r) for r in rows]
 
@@ -363,14 +497,18 @@ class Store:
             return {}
         rows = self.conn.execute(
             select(P.c.community_id, P.c.status, func.count().label("n"))
-            .where(P.c.community_id.in_(list(community_ids))).group_by(P.c.community_id, P.c.status)
+            .where(P.c.community_id.in_(list(community_ids)))
+            .group_by(P.c.community_id, P.c.status)
         )
         return {(int(r.community_id), str(r.status)): int(r.n) for r in rows}
 
     def open_cases(self, procedure: str, *, district_id: int) -> list[CaseRecord]:
         """Every open case of `procedure` in the district, in id order (no row limit)."""
-        q = select(C).where(C.c.procedure == procedure, C.c.district_id == district_id,
-                            C.c.closed.is_(False)).order_by(C.c.id)
+        q = (
+            select(C)
+            .where(C.c.procedure == procedure, C.c.district_id == district_id, C.c.closed.is_(False))
+            .order_by(C.c.id)
+        )
         return [_case(r) for r in self.conn.execute(q)]
 
     def child_cases(self, parent_case_id: int, *, state: str | None = None) -> list[CaseRecord]:
@@ -382,6 +520,9 @@ class Store:
 
     def child_case_counts(self, parent_case_id: int) -> dict[str, int]:
         """Number of child cases of `parent_case_id` per state."""
-        rows = self.conn.execute(select(C.c.state, func.count().label("n"))
-                                 .where(C.c.parent_case_id == parent_case_id).group_by(C.c.state))
+        rows = self.conn.execute(
+            select(C.c.state, func.count().label("n"))
+            .where(C.c.parent_case_id == parent_case_id)
+            .group_by(C.c.state)
+        )
         return {str(r.state): int(r.n) for r in rows}

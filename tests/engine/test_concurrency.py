@@ -24,6 +24,19 @@ from workflows.citations import assumption
 from workflows.resignation import RESIGNATION
 
 ROUNDS = 10
+
+
+def _resigning_worker(world: World, n: int) -> tuple[int, str]:
+    """A fresh worker in C1 with a WORKER login, so every round opens the worker's only resignation."""
+    from tests.conftest import make_id
+
+    worker = world.app.admin.add_worker({"id_number": make_id(f"110105198103{n % 28 + 1:02d}{n:03d}"),
+                                         "name": f"工作者{n}", "community": "C1",
+                                         "appointment_start": "2024-01-01"})
+    world.app.admin.add_user(f"race{n}", f"工作者{n}", ["WORKER"], community="C1", worker_id=worker)
+    return worker, f"race{n}"
+
+
 SUBMIT = {"submitted_on": "2025-01-06", "written": True, "document_ref": "D1"}
 APPROVE = {"decided_on": "2025-01-06", "minutes_ref": "M1"}
 
@@ -72,8 +85,9 @@ def test_two_processes_firing_the_same_trigger_advance_the_case_once(pool: Pool,
                                                                       db_url: str) -> None:
     """Racing `approve` with one expected version: one wins, the other gets a conflict, every round."""
     e = world.app.engine
-    for _ in range(ROUNDS):
-        case_id = e.open_case("resignation", "zhang", SUBMIT, worker_id=world.worker_id).case_id
+    for n in range(ROUNDS):
+        worker, login = _resigning_worker(world, n)
+        case_id = e.open_case("resignation", login, SUBMIT, worker_id=worker).case_id
         outcomes = _race(pool, world, db_url, case_id,
                          [("approve", "s1_party", APPROVE), ("approve", "s1_party", APPROVE)], 1)
         (winner, loser) = outcomes
@@ -100,11 +114,12 @@ def test_two_processes_firing_the_same_trigger_advance_the_case_once(pool: Pool,
 def test_two_processes_firing_competing_triggers_take_one_path(pool: Pool, world: World, db_url: str) -> None:
     """Approve and withdraw racing from SUBMITTED: exactly one path is taken, the other is a conflict."""
     e = world.app.engine
-    for _ in range(ROUNDS // 2):
-        case_id = e.open_case("resignation", "zhang", SUBMIT, worker_id=world.worker_id).case_id
+    for n in range(ROUNDS // 2):
+        worker, login = _resigning_worker(world, n)
+        case_id = e.open_case("resignation", login, SUBMIT, worker_id=worker).case_id
         outcomes = _race(pool, world, db_url, case_id,
                          [("approve", "s1_party", APPROVE),
-                          ("withdraw", "zhang", {"withdrawn_on": "2025-01-06"})], 1)
+                          ("withdraw", login, {"withdrawn_on": "2025-01-06"})], 1)
         (winner, loser) = outcomes
         assert winner[1] == "ok", outcomes
         assert loser[1] == "ConcurrentModification", outcomes
