@@ -119,8 +119,9 @@ class Engine:
     def procedure(self, code: str, version: int | None = None) -> Procedure:
         proc = self.procedures.get(code)
         if proc is None:
-            raise NotFound("PROCEDURE_NOT_FOUND", details={"procedure": code,
-                                                           "known": "、".join(self.procedures)})
+            raise NotFound(
+                "PROCEDURE_NOT_FOUND", details={"procedure": code, "known": "、".join(self.procedures)}
+            )
         if version is not None and version != proc.version:
             raise NotFound("PROCEDURE_VERSION_MISSING", details={"procedure": code, "version": version})
         return proc
@@ -148,8 +149,15 @@ class Engine:
         proc = self.procedure(procedure_code)
         with self.db.transaction() as store:
             actor = self._actor(store, login, proc.opening_step, proc)
-            return self.open_case_in(store, procedure_code, actor, payload, worker_id=worker_id,
-                                     community_id=community_id, parent_case_id=parent_case_id)
+            return self.open_case_in(
+                store,
+                procedure_code,
+                actor,
+                payload,
+                worker_id=worker_id,
+                community_id=community_id,
+                parent_case_id=parent_case_id,
+            )
 
     def open_case_in(
         self,
@@ -173,8 +181,19 @@ class Engine:
         subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
         policy = get_pack(store.district_pack(subject["district_id"]))
         self._check_enabled(proc, policy)
-        draft = CaseView(None, proc.code, "", 0, {}, subject["worker_id"], subject["community_id"],
-                         subject["street_id"], subject["district_id"], parent_case_id, now)
+        draft = CaseView(
+            None,
+            proc.code,
+            "",
+            0,
+            {},
+            subject["worker_id"],
+            subject["community_id"],
+            subject["street_id"],
+            subject["district_id"],
+            parent_case_id,
+            now,
+        )
         self._check_scope(actor, draft, owner_user_id=None)
         clean = payloads.validate(step.fields, payload, trigger=step.trigger)
         ctx = self._context(store, proc, draft, clean, actor, policy, now)
@@ -182,18 +201,46 @@ class Engine:
         if evaluation.blocking:
             raise GuardRejected([v.to_error() for v in evaluation.blocking])
         data, actions = self._merge(draft.data, clean, step, ctx)
-        case_id = store.insert_case({
-            "procedure": proc.code, "procedure_version": proc.version, "pack": policy.code,
-            "pack_version": policy.version, "state": step.dest, "version": 1,
-            "closed": step.dest in proc.final, "worker_id": draft.worker_id,
-            "district_id": draft.district_id, "street_id": draft.street_id,
-            "community_id": draft.community_id, "parent_case_id": parent_case_id,
-            "owner_user_id": actor.user_id, "data": data, "opened_at": now, "updated_at": now,
-        })
+        case_id = store.insert_case(
+            {
+                "procedure": proc.code,
+                "procedure_version": proc.version,
+                "pack": policy.code,
+                "pack_version": policy.version,
+                "state": step.dest,
+                "version": 1,
+                "closed": step.dest in proc.final,
+                "worker_id": draft.worker_id,
+                "district_id": draft.district_id,
+                "street_id": draft.street_id,
+                "community_id": draft.community_id,
+                "parent_case_id": parent_case_id,
+                "owner_user_id": actor.user_id,
+                "data": data,
+                "opened_at": now,
+                "updated_at": now,
+            }
+        )
         record = store.get_case(case_id)
         result = TransitionResult(case_id, proc.code, record.state, record.version)
-        self._record(store, proc, policy, record, None, step, actor, clean, evaluation, ctx, result, now,
-                     data=data, actions=actions, new_version=1, write_case=False)
+        self._record(
+            store,
+            proc,
+            policy,
+            record,
+            None,
+            step,
+            actor,
+            clean,
+            evaluation,
+            ctx,
+            result,
+            now,
+            data=data,
+            actions=actions,
+            new_version=1,
+            write_case=False,
+        )
         self._run_automatic(store, proc, policy, result, now)
         return result
 
@@ -213,24 +260,35 @@ class Engine:
             # A stale expected version is a conflict even if the trigger is no longer open: the caller
             # acted on a case that someone else changed, and must reload (not be told "not available").
             if expected_version is not None and expected_version != case.version:
-                raise ConcurrentModification("CASE_VERSION_CONFLICT",
-                                             details={"case": case_id, "version": expected_version,
-                                                      "current": case.version})
+                raise ConcurrentModification(
+                    "CASE_VERSION_CONFLICT",
+                    details={"case": case_id, "version": expected_version, "current": case.version},
+                )
             proc = self.procedure(case.procedure, case.procedure_version)
             step = self._step(proc, case, trigger)
             if step.automatic:
                 raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
-            actor = SYSTEM_ACTOR if login == SYSTEM_ACTOR.login else self._actor(store, login, step, proc)
+            policy = self.policy_for_case(case)
+            actor = (
+                SYSTEM_ACTOR if login == SYSTEM_ACTOR.login else self._actor(store, login, step, proc, policy)
+            )
             if actor.is_system and Roles.SYSTEM not in step.roles:
                 raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
             self._check_scope(actor, _view(case), owner_user_id=case.owner_user_id)
             result = TransitionResult(case.id, proc.code, case.state, case.version)
-            self._apply(store, proc, self.policy_for_case(case), case, step, actor, payload, now, result)
-            self._run_automatic(store, proc, self.policy_for_case(case), result, now)
+            self._apply(store, proc, policy, case, step, actor, payload, now, result)
+            self._run_automatic(store, proc, policy, result, now)
             return result
 
-    def fire_in(self, store: Store, case: CaseRecord, trigger: str, actor: Actor,
-                payload: Mapping[str, Any] | None, result: TransitionResult | None = None) -> TransitionResult:
+    def fire_in(
+        self,
+        store: Store,
+        case: CaseRecord,
+        trigger: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+        result: TransitionResult | None = None,
+    ) -> TransitionResult:
         """Fire inside a caller's transaction (deadline sweep, related-case closure). No role lookup:
         the caller is SYSTEM."""
         now = self.clock.now()
@@ -243,8 +301,9 @@ class Engine:
         return result
 
     # ------------------------------------------------------------------ preview
-    def preview(self, case_id: int, login: str, payload: Mapping[str, Any] | None = None
-                ) -> list[TriggerPreview]:
+    def preview(
+        self, case_id: int, login: str, payload: Mapping[str, Any] | None = None
+    ) -> list[TriggerPreview]:
         """Dry run: every trigger open from the case's state, whether this user may take it, and for
         each guard whether it passes now and why. Writes nothing."""
         with self.db.read() as store:
@@ -274,8 +333,18 @@ class Engine:
                         warnings = [v.to_error().to_dict() for v in ev.warnings]
                     except ShequFlowError as exc:
                         failures = [exc.to_dict()]
-                out.append(TriggerPreview(step.trigger, step.dest, tuple(roles), permitted, step.automatic,
-                                          missing, tuple(failures), tuple(warnings)))
+                out.append(
+                    TriggerPreview(
+                        step.trigger,
+                        step.dest,
+                        tuple(roles),
+                        permitted,
+                        step.automatic,
+                        missing,
+                        tuple(failures),
+                        tuple(warnings),
+                    )
+                )
             return out
 
     # ------------------------------------------------------------------ internals
@@ -285,8 +354,10 @@ class Engine:
             raise NotFound("TRIGGER_UNKNOWN", details={"trigger": trigger, "procedure": proc.code})
         if case.state not in step.source:
             open_now = "、".join(s.trigger for s in proc.steps_from(case.state) if not s.automatic) or "无"
-            raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE",
-                                      details={"trigger": trigger, "state": case.state, "available": open_now})
+            raise TriggerNotAvailable(
+                "TRIGGER_NOT_AVAILABLE",
+                details={"trigger": trigger, "state": case.state, "available": open_now},
+            )
         return step
 
     def _step_roles(self, step: Step, policy: Policy) -> list[str]:
@@ -298,34 +369,55 @@ class Engine:
                 roles.append(str(policy.get(ref.key)))
         return roles
 
-    def _actor(self, store: Store, login: str, step: Step, proc: Procedure) -> Actor:
+    def _actor(
+        self, store: Store, login: str, step: Step, proc: Procedure, policy: Policy | None = None
+    ) -> Actor:
+        """The user acting in the first of the step's roles they hold. Policy-chosen roles (A-21, RES-3) are
+        resolved against the case's pinned pack, or, when opening a case, the user's district pack."""
         user = store.user_by_login(login)
         roles = [r.value if isinstance(r, Roles) else None for r in step.roles]
-        # Policy-chosen roles are resolved against the user's district pack when known.
         resolved: list[str] = []
         for ref, plain in zip(step.roles, roles, strict=True):
             if plain is not None:
                 resolved.append(plain)
+            elif policy is not None:
+                resolved.append(str(policy.get(ref.key)))  # type: ignore[union-attr]
             else:
-                district = user.district_id or (store.street(user.street_id).district_id if user.street_id
-                                                else None)
+                district = user.district_id or (
+                    store.street(user.street_id).district_id if user.street_id else None
+                )
                 pack = get_pack(store.district_pack(district)) if district else None
                 if pack is not None:
                     resolved.append(str(pack.get(ref.key)))  # type: ignore[union-attr]
         for role in resolved:
             if role in user.roles:
                 return _actor_from(user, role)
-        raise NotPermitted("ROLE_NOT_PERMITTED", details={
-            "trigger": step.trigger, "roles": "、".join(resolved), "user": user.login})
+        raise NotPermitted(
+            "ROLE_NOT_PERMITTED",
+            details={"trigger": step.trigger, "roles": "、".join(resolved), "user": user.login},
+        )
 
-    def _subject(self, store: Store, proc: Procedure, actor: Actor, worker_id: int | None,
-                 community_id: int | None, parent_case_id: int | None) -> dict[str, Any]:
-        subject: dict[str, Any] = {"worker_id": worker_id, "community_id": community_id,
-                                   "street_id": None, "district_id": None}
+    def _subject(
+        self,
+        store: Store,
+        proc: Procedure,
+        actor: Actor,
+        worker_id: int | None,
+        community_id: int | None,
+        parent_case_id: int | None,
+    ) -> dict[str, Any]:
+        subject: dict[str, Any] = {
+            "worker_id": worker_id,
+            "community_id": community_id,
+            "street_id": None,
+            "district_id": None,
+        }
         if parent_case_id is not None:
             parent = store.get_case(parent_case_id)
             if proc.parent and parent.procedure != proc.parent:
-                raise InvalidInput("PARENT_CASE_WRONG", details={"case": parent_case_id, "procedure": proc.parent})
+                raise InvalidInput(
+                    "PARENT_CASE_WRONG", details={"case": parent_case_id, "procedure": proc.parent}
+                )
             subject.update(district_id=parent.district_id, street_id=parent.street_id)
             if community_id is None:
                 subject["community_id"] = parent.community_id
@@ -369,16 +461,31 @@ class Engine:
 
     def _check_scope(self, actor: Actor, case: CaseView, owner_user_id: int | None) -> None:
         if not self._in_scope(actor, case, owner_user_id):
-            raise NotPermitted("OUT_OF_SCOPE", details={"user": actor.login, "role": actor.role,
-                                                        "case": case.id if case.id is not None else "新案件"})
+            raise NotPermitted(
+                "OUT_OF_SCOPE",
+                details={
+                    "user": actor.login,
+                    "role": actor.role,
+                    "case": case.id if case.id is not None else "新案件",
+                },
+            )
 
-    def _context(self, store: Store, proc: Procedure, case: CaseView, clean: Mapping[str, Any],
-                 actor: Actor, policy: Policy, now: Any) -> GuardContext:
+    def _context(
+        self,
+        store: Store,
+        proc: Procedure,
+        case: CaseView,
+        clean: Mapping[str, Any],
+        actor: Actor,
+        policy: Policy,
+        now: Any,
+    ) -> GuardContext:
         facts: Mapping[str, Any] = LazyFacts(proc.load_facts, store, case) if proc.load_facts else {}
         return GuardContext(case, clean, actor, now, local_date(now), policy, facts)
 
-    def _merge(self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step,
-               ctx: GuardContext) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    def _merge(
+        self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step, ctx: GuardContext
+    ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         """Case data after the step (recorded fields + effect data) and the effect's actions."""
         merged = dict(data)
         merged.update({k: v for k, v in clean.items() if k != OVERRIDES_FIELD})
@@ -389,26 +496,70 @@ class Engine:
             actions = effect.actions
         return merged, actions
 
-    def _apply(self, store: Store, proc: Procedure, policy: Policy, case: CaseRecord, step: Step,
-               actor: Actor, payload: Mapping[str, Any] | None, now: Any, result: TransitionResult) -> None:
+    def _apply(
+        self,
+        store: Store,
+        proc: Procedure,
+        policy: Policy,
+        case: CaseRecord,
+        step: Step,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+        now: Any,
+        result: TransitionResult,
+    ) -> None:
         clean = payloads.validate(step.fields, payload, trigger=step.trigger)
         ctx = self._context(store, proc, _view(case), clean, actor, policy, now)
         new_state, evaluation = compiled(proc).run(case.state, step.trigger, _Ctx(step, ctx))
         if step.dest != SAME and new_state != step.dest:
             raise AssertionError("machine and declaration disagree")
         data, actions = self._merge(case.data, clean, step, ctx)
-        self._record(store, proc, policy, case, case.state, step, actor, clean, evaluation, ctx, result, now,
-                     data=data, actions=actions, new_state=new_state)
+        self._record(
+            store,
+            proc,
+            policy,
+            case,
+            case.state,
+            step,
+            actor,
+            clean,
+            evaluation,
+            ctx,
+            result,
+            now,
+            data=data,
+            actions=actions,
+            new_state=new_state,
+        )
 
-    def _record(self, store: Store, proc: Procedure, policy: Policy, case: CaseRecord, from_state: str | None,
-                step: Step, actor: Actor, clean: Mapping[str, Any], evaluation: Evaluation,
-                ctx: GuardContext, result: TransitionResult, now: Any, *, data: dict[str, Any],
-                actions: tuple[Any, ...], new_state: str | None = None, new_version: int | None = None, write_case: bool = True) -> None:
+    def _record(
+        self,
+        store: Store,
+        proc: Procedure,
+        policy: Policy,
+        case: CaseRecord,
+        from_state: str | None,
+        step: Step,
+        actor: Actor,
+        clean: Mapping[str, Any],
+        evaluation: Evaluation,
+        ctx: GuardContext,
+        result: TransitionResult,
+        now: Any,
+        *,
+        data: dict[str, Any],
+        actions: tuple[Any, ...],
+        new_state: str | None = None,
+        new_version: int | None = None,
+        write_case: bool = True,
+    ) -> None:
         to_state = new_state or case.state
         closed = to_state in proc.final
         version = new_version or case.version
         if write_case:
-            version = store.update_case(case.id, case.version, state=to_state, data=data, closed=closed, now=now)
+            version = store.update_case(
+                case.id, case.version, state=to_state, data=data, closed=closed, now=now
+            )
         body = {
             "payload": dict(clean),
             "rule_ids": sorted(set(step.rule_ids) | set(evaluation.rule_ids())),
@@ -423,61 +574,126 @@ class Engine:
         computed = {k: v for k, v in data.items() if k not in clean and case.data.get(k) != v}
         if computed:
             body["computed"] = computed
-        seq = store.append_audit(case_id=case.id, procedure=proc.code, action=step.trigger,
-                                 from_state=from_state, to_state=to_state, actor_login=actor.login,
-                                 actor_name=actor.name, role=actor.role, at=now, body=body)
-        if from_state is not None and to_state != from_state:
+        seq = store.append_audit(
+            case_id=case.id,
+            procedure=proc.code,
+            action=step.trigger,
+            from_state=from_state,
+            to_state=to_state,
+            actor_login=actor.login,
+            actor_name=actor.name,
+            role=actor.role,
+            at=now,
+            body=body,
+        )
+        if from_state is not None and to_state != from_state and from_state in proc.deadline_states:
             store.cancel_deadlines(case.id, from_state)
         after = replace(ctx, case=replace(ctx.case, id=case.id, state=to_state, data=data, version=version))
         for spec in step.starts:
             due = spec.due(after)
-            store.insert_deadline({
-                "case_id": case.id, "key": spec.key, "kind": spec.kind, "fires": spec.fires,
-                "state": to_state, "due_at": due.at, "status": "PENDING", "rule_id": spec.rule.id,
-                "basis": {**dict(due.basis), "rule": spec.rule.id, "citation": spec.rule.citation},
-                "provisional": due.provisional, "created_at": now, "attempts": 0,
-            })
+            store.insert_deadline(
+                {
+                    "case_id": case.id,
+                    "key": spec.key,
+                    "kind": spec.kind,
+                    "fires": spec.fires,
+                    "state": to_state,
+                    "due_at": due.at,
+                    "status": "PENDING",
+                    "rule_id": spec.rule.id,
+                    "basis": {**dict(due.basis), "rule": spec.rule.id, "citation": spec.rule.citation},
+                    "provisional": due.provisional,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+            )
         for notice in step.notices:
             for recipient in notice.to:
-                name = recipient if isinstance(recipient, str) else (
-                    recipient.value if isinstance(recipient, Roles) else str(policy.get(recipient.key)))
-                store.insert_outbox({
-                    "case_id": case.id, "audit_seq": seq, "kind": notice.kind, "recipient": name,
-                    "idempotency_key": f"{case.id}:{seq}:{notice.kind}:{name}",
-                    "payload": {"schema_version": 1, "procedure": proc.code, "trigger": step.trigger,
-                                "from": from_state, "to": to_state, "worker_id": case.worker_id,
-                                "community_id": case.community_id, "street_id": case.street_id},
-                    "status": "PENDING", "attempts": 0, "next_attempt_at": now, "created_at": now,
-                })
+                name = (
+                    recipient
+                    if isinstance(recipient, str)
+                    else (recipient.value if isinstance(recipient, Roles) else str(policy.get(recipient.key)))
+                )
+                store.insert_outbox(
+                    {
+                        "case_id": case.id,
+                        "audit_seq": seq,
+                        "kind": notice.kind,
+                        "recipient": name,
+                        "idempotency_key": f"{case.id}:{seq}:{notice.kind}:{name}",
+                        "payload": {
+                            "schema_version": 1,
+                            "procedure": proc.code,
+                            "trigger": step.trigger,
+                            "from": from_state,
+                            "to": to_state,
+                            "worker_id": case.worker_id,
+                            "community_id": case.community_id,
+                            "street_id": case.street_id,
+                        },
+                        "status": "PENDING",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
         for action in actions:
             self._act(store, action, case, now)
         warnings = tuple(v.to_error().message_zh for v in evaluation.warnings)
-        result.steps.append(StepOutcome(step.trigger, from_state, to_state, actor.login, actor.role, seq,
-                                        warnings, evaluation.overridden))
+        result.steps.append(
+            StepOutcome(
+                step.trigger,
+                from_state,
+                to_state,
+                actor.login,
+                actor.role,
+                seq,
+                warnings,
+                evaluation.overridden,
+            )
+        )
         result.state = to_state
         result.version = version
-        log.info("transition_applied", case_id=case.id, procedure=proc.code, trigger=step.trigger,
-                 source=from_state, dest=to_state, actor=actor.login, role=actor.role, audit_seq=seq)
+        log.info(
+            "transition_applied",
+            case_id=case.id,
+            procedure=proc.code,
+            trigger=step.trigger,
+            source=from_state,
+            dest=to_state,
+            actor=actor.login,
+            role=actor.role,
+            audit_seq=seq,
+        )
 
     def _act(self, store: Store, action: Any, case: CaseRecord, now: Any) -> None:
         if isinstance(action, CreateAppointment):
             worker_id = action.worker_id
             if worker_id is None:
                 worker_id = self._ensure_worker(store, action.new_worker, now)
-            new_id = store.insert_appointment({
-                "worker_id": worker_id, "community_id": action.community_id,
-                "category": action.category, "position": action.position, "method": action.method,
-                "decision_no": action.decision_no, "start_date": action.start_date,
-                "end_date": action.end_date, "term_id": action.term_id,
-                "predecessor_id": action.predecessor_id, "case_id": case.id,
-            })
+            new_id = store.insert_appointment(
+                {
+                    "worker_id": worker_id,
+                    "community_id": action.community_id,
+                    "category": action.category,
+                    "position": action.position,
+                    "method": action.method,
+                    "decision_no": action.decision_no,
+                    "start_date": action.start_date,
+                    "end_date": action.end_date,
+                    "term_id": action.term_id,
+                    "predecessor_id": action.predecessor_id,
+                    "case_id": case.id,
+                }
+            )
             if action.predecessor_id is not None:
                 store.link_successor(action.predecessor_id, new_id)
         elif isinstance(action, EndAppointment):
             store.end_appointment(action.appointment_id, action.end_date, action.end_reason)
         elif isinstance(action, CloseRelatedCases):
-            for other in store.list_cases(procedure=action.procedure, worker_id=action.worker_id,
-                                          open_only=True):
+            for other in store.list_cases(
+                procedure=action.procedure, worker_id=action.worker_id, open_only=True
+            ):
                 if other.id == case.id:
                     continue
                 proc = self.procedure(other.procedure)
@@ -487,12 +703,15 @@ class Engine:
         elif isinstance(action, CloseChildCases):
             while True:  # in batches: list_cases is limited; each fired child leaves the open set
                 fired = 0
-                children = store.list_cases(procedure=action.procedure, parent_case_id=case.id, open_only=True)
+                children = store.list_cases(
+                    procedure=action.procedure, parent_case_id=case.id, open_only=True
+                )
                 for child in children:
                     step = self.procedure(child.procedure).step(action.trigger)
                     if step is not None and child.state in step.source:
-                        self.fire_in(store, child, action.trigger, SYSTEM_ACTOR,
-                                     {"moot_reason": action.reason})
+                        self.fire_in(
+                            store, child, action.trigger, SYSTEM_ACTOR, {"moot_reason": action.reason}
+                        )
                         fired += 1
                 if not fired:
                     break
@@ -508,8 +727,9 @@ class Engine:
             return existing.id
         return store.insert("workers", {"record": {}, **values, "created_at": now})
 
-    def _run_automatic(self, store: Store, proc: Procedure, policy: Policy, result: TransitionResult,
-                       now: Any) -> None:
+    def _run_automatic(
+        self, store: Store, proc: Procedure, policy: Policy, result: TransitionResult, now: Any
+    ) -> None:
         """Take SYSTEM's immediate steps (e.g. RH-T6) while one applies, in declaration order."""
         for _ in range(MAX_AUTOMATIC_CHAIN):
             candidates = [s for s in proc.steps_from(result.state) if s.automatic]
@@ -554,13 +774,33 @@ class LazyFacts(Mapping[str, Any]):
 
 
 def _actor_from(user: UserRecord, role: str) -> Actor:
-    return Actor(user.id, user.login, user.name, role, frozenset(user.roles), user.district_id,
-                 user.street_id, user.community_id, user.worker_id)
+    return Actor(
+        user.id,
+        user.login,
+        user.name,
+        role,
+        frozenset(user.roles),
+        user.district_id,
+        user.street_id,
+        user.community_id,
+        user.worker_id,
+    )
 
 
 def _view(case: CaseRecord) -> CaseView:
-    return CaseView(case.id, case.procedure, case.state, case.version, case.data, case.worker_id,
-                    case.community_id, case.street_id, case.district_id, case.parent_case_id, case.opened_at)
+    return CaseView(
+        case.id,
+        case.procedure,
+        case.state,
+        case.version,
+        case.data,
+        case.worker_id,
+        case.community_id,
+        case.street_id,
+        case.district_id,
+        case.parent_case_id,
+        case.opened_at,
+    )
 
 
 def parse_date(value: Any) -> date:

@@ -257,3 +257,17 @@ class Procedure:
 
     def steps_from(self, state: str) -> list[Step]:
         return [s for s in self.steps if state in s.source]
+
+    @property
+    def deadline_states(self) -> frozenset[str]:
+        """States in which a deadline of this procedure can be pending: the states its deadline-starting
+        steps leave the case in. Leaving any other state has nothing to cancel."""
+        cached = self.__dict__.get("_deadline_states")
+        if cached is None:
+            states: set[str] = set()
+            for step in self.steps:
+                if step.starts:
+                    states |= set(step.source) if step.dest == SAME else {step.dest}
+            cached = frozenset(states)
+            object.__setattr__(self, "_deadline_states", cached)
+        return cached
