@@ -144,12 +144,21 @@ class Admin:
                 raise InvalidInput("DATE_ORDER", details={
                     "later": "聘用结束日期", "later_date": end.isoformat(),
                     "earlier": "聘用开始日期", "earlier_date": start.isoformat()})
+            term_id = _opt_int(fields.get("term_id"))
+            if term_id is None:
+                # The appointment belongs to the district's term that covers its start (seed 000 第四条);
+                # without an end date it ends with that term.
+                district_id = store.community(values["community_id"]).district_id
+                covering = [t for t in store.terms(district_id) if t.start_date <= start <= t.end_date]
+                if covering:
+                    term_id = covering[0].id
+                    end = end or covering[0].end_date
             store.insert_appointment({
                 "worker_id": worker_id, "community_id": values["community_id"],
                 "category": values.get("category") or "PROFESSIONAL_SOCIAL_WORKER",
                 "position": values.get("position"), "method": str(fields.get("method") or "考核聘用"),
                 "decision_no": fields.get("decision_no") or None, "start_date": start, "end_date": end,
-                "term_id": fields.get("term_id"),
+                "term_id": term_id,
             })
         masked = {**values, "id_number": idcard.mask(values["id_number"])}
         self._audit(store, by, "worker.add", {"worker_id": worker_id, **masked,
@@ -230,6 +239,16 @@ class Admin:
             store.update_term(term_id, status="RENEWAL_OPEN", window_from=window_from, window_to=window_to)
             self._audit(store, by, "term.open_renewal", {"term": term_id, "window_from": window_from,
                                                           "window_to": window_to})
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError as exc:
+        raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "worker.add",
+                                                       "problems": f"term_id：{t('payload.not_int')}"}) from exc
 
 
 def _opt_date(value: Any) -> date | None:
