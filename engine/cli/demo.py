@@ -1,10 +1,10 @@
 """`shequ demo`: the guided demonstration behind `make run`.
 
 It sets up a district on a fresh SQLite file and runs one case of each procedure to its end through the real
-`shequ` commands (invoked in-process, printed as a user would type them): a resignation (with a rejected early
-date), two re-hiring cases at the term change (one passing with an objection during the 7-day publicity, which
-runs out on the simulated clock, and one failing the vote), an examination hiring, and a dismissal. It prints each
-case's timeline and ends with `audit verify`.
+`shequ` commands (invoked in-process, printed as a user would type them): a resignation (with a rejected
+early date), two re-hiring cases at the term change (one passing with an objection during the 7-day
+publicity, which runs out on the simulated clock, and one failing the vote), an examination hiring, and a
+dismissal. It prints each case's timeline and ends with `audit verify`.
 
 Narration comes from the text catalog (`cli.demo.*`). The Chinese literals left in this module are sample
 records that the demo's users type (names, document numbers, meeting places), i.e. data, not interface text.
