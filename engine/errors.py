@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.text import t
+from engine.text import join_clauses, t
 
 
 class ShequFlowError(Exception):
@@ -64,7 +64,7 @@ class DefinitionError(ShequFlowError):
     exit_code = 70
 
     def __init__(self, message: str) -> None:
-        super().__init__("DEFINITION_INVALID", f"流程定义无效：{message}")
+        super().__init__("DEFINITION_INVALID", t("definition.invalid", problem=message))
 
 
 class InvalidInput(ShequFlowError):
@@ -97,7 +97,7 @@ class GuardRejected(TransitionRejected):
     def __init__(self, failures: Sequence[ShequFlowError]) -> None:
         first = failures[0]
         self.failures = list(failures)
-        message = "；".join(f.message_zh for f in failures)
+        message = join_clauses(f.message_zh for f in failures)
         super().__init__(
             first.code,
             message,

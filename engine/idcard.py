@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from engine.errors import InvalidInput
+from engine.text import t
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -38,15 +39,16 @@ def parse(raw: str) -> IdNumber:
     """Validate an 18-character ID number; raise `InvalidInput(ID_NUMBER_INVALID)` naming the defect."""
     value = raw.strip().upper()
     if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise InvalidInput("ID_NUMBER_INVALID", details={"id": mask(value), "why": "应为17位数字加1位校验码"})
+        raise InvalidInput("ID_NUMBER_INVALID", details={"id": mask(value), "why": t("idcard.format")})
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as exc:
-        raise InvalidInput("ID_NUMBER_INVALID", details={"id": mask(value), "why": "出生日期无效"}) from exc
+        raise InvalidInput(
+            "ID_NUMBER_INVALID", details={"id": mask(value), "why": t("idcard.birth_date")}
+        ) from exc
     expected = check_digit(value[:17])
     if value[17] != expected:
-        raise InvalidInput(
-            "ID_NUMBER_INVALID", details={"id": mask(value), "why": f"校验码应为 {expected}"}
-        )
+        why = t("idcard.check_digit", expected=expected)
+        raise InvalidInput("ID_NUMBER_INVALID", details={"id": mask(value), "why": why})
     gender = "M" if int(value[16]) % 2 == 1 else "F"
     return IdNumber(value, birth, gender)

@@ -9,6 +9,7 @@ definition error at load time.
 
 from __future__ import annotations
 
+import builtins
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from engine.errors import DefinitionError, NotConfigured, NotFound
+from engine.text import join_list, t
 
 UNSPECIFIED = "UNSPECIFIED"
 REFERENCE_PACK = "DONGQU"
@@ -44,7 +46,7 @@ class Policy:
 
     def get(self, key: str, rule: str | None = None) -> Any:
         if key not in self.settings:
-            raise DefinitionError(f"策略包 {self.code} 没有设置项 {key}")
+            raise DefinitionError(t("definition.pack_no_setting", pack=self.code, key=key))
         value = self.settings[key]
         if value == UNSPECIFIED:
             raise NotConfigured(
@@ -62,13 +64,13 @@ class Policy:
     def int(self, key: str, rule: str | None = None) -> int:
         return int(self.get(key, rule))
 
-    def bool(self, key: str, rule: str | None = None) -> bool:
+    def bool(self, key: str, rule: str | None = None) -> builtins.bool:
         value = self.get(key, rule)
         if not isinstance(value, bool):
-            raise DefinitionError(f"策略包 {self.code} 的 {key} 应为 true/false")
+            raise DefinitionError(t("definition.pack_not_bool", pack=self.code, key=key))
         return value
 
-    def enabled(self, key: str) -> bool:
+    def enabled(self, key: str) -> builtins.bool:
         """A feature flag: true only when set and true (UNSPECIFIED reads as not enabled)."""
         return self.is_set(key) and self.settings[key] is True
 
@@ -77,7 +79,7 @@ def _parse(code_hint: str, text: str) -> Policy:
     raw = tomllib.loads(text)
     header = raw.pop("pack", None)
     if not isinstance(header, Mapping) or "code" not in header or "version" not in header:
-        raise DefinitionError(f"策略包文件 {code_hint} 缺少 [pack] 段或其 code、version")
+        raise DefinitionError(t("definition.pack_header", file=code_hint))
     settings = dict(_flatten(raw))
     return Policy(
         code=str(header["code"]),
@@ -104,19 +106,19 @@ def check_complete(packs: Mapping[str, Policy]) -> None:
     """Every pack declares exactly the reference pack's keys (no inheritance, no unknown keys)."""
     reference = packs.get(REFERENCE_PACK)
     if reference is None:
-        raise DefinitionError(f"缺少参照策略包 {REFERENCE_PACK}")
+        raise DefinitionError(t("definition.pack_reference_missing", pack=REFERENCE_PACK))
     for pack in packs.values():
         missing = sorted(set(reference.settings) - set(pack.settings))
         extra = sorted(set(pack.settings) - set(reference.settings))
         if missing:
-            raise DefinitionError(
-                f"策略包 {pack.code} 缺少设置项（不得继承 {REFERENCE_PACK}）：{', '.join(missing)}")
+            raise DefinitionError(t("definition.pack_missing_keys", pack=pack.code, reference=REFERENCE_PACK,
+                                    keys=", ".join(missing)))
         if extra:
-            raise DefinitionError(f"策略包 {pack.code} 有未知设置项：{', '.join(extra)}")
+            raise DefinitionError(t("definition.pack_unknown_keys", pack=pack.code, keys=", ".join(extra)))
 
 
 def get_pack(code: str) -> Policy:
     packs = load_packs()
     if code not in packs:
-        raise NotFound("PACK_NOT_FOUND", details={"pack": code, "known": "、".join(packs)})
+        raise NotFound("PACK_NOT_FOUND", details={"pack": code, "known": join_list(packs)})
     return packs[code]

@@ -7,6 +7,7 @@ Files are merged into one tree; the same key in two files is a definition error,
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -60,3 +61,13 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
     if template is None:
         return key
     return template.format_map(_SafeDict(params))
+
+
+def join_list(items: Iterable[object], lang: str = DEFAULT_LANG) -> str:
+    """Items of a list in running text, joined with the language's list separator (`甲、乙、丙`)."""
+    return t("text.list_separator", lang).join(str(item) for item in items)
+
+
+def join_clauses(items: Iterable[object], lang: str = DEFAULT_LANG) -> str:
+    """Independent messages in one line, joined with the language's clause separator (`甲；乙`)."""
+    return t("text.clause_separator", lang).join(str(item) for item in items)

@@ -12,73 +12,94 @@ from collections import deque
 
 from engine import text
 from engine.errors import DefinitionError
-from engine.spec import SAME, Procedure, Roles
+from engine.spec import SAME, Procedure, Roles, Step
 
 
 def validate(proc: Procedure) -> None:
+    problems = _declaration_problems(proc)
+    problems.extend(_missing_labels(proc))
+    if problems:
+        raise DefinitionError(f"{proc.code}: " + text.join_clauses(problems))
+
+
+def _declaration_problems(proc: Procedure) -> list[str]:
     problems: list[str] = []
     states = set(proc.states)
     if len(states) != len(proc.states):
-        problems.append("状态重复")
+        problems.append(text.t("definition.duplicate_states"))
     if not proc.final <= states:
-        problems.append(f"终态未声明：{sorted(proc.final - states)}")
+        problems.append(text.t("definition.undeclared_final", states=sorted(proc.final - states)))
     opening = [s for s in proc.steps if s.opens_case]
     if len(opening) != 1:
-        problems.append(f"应有且只有一个开案步骤，实有 {len(opening)} 个")
+        problems.append(text.t("definition.opening_count", count=len(opening)))
     triggers = [s.trigger for s in proc.steps]
     if len(set(triggers)) != len(triggers):
-        problems.append("触发器名称重复")
+        problems.append(text.t("definition.duplicate_triggers"))
     if not proc.cites:
-        problems.append("流程没有依据")
+        problems.append(text.t("definition.no_citation"))
 
     edges: dict[str, set[str]] = {s: set() for s in states}
     for step in proc.steps:
-        where = f"步骤 {step.trigger}"
-        for src in step.source:
-            if src not in states:
-                problems.append(f"{where}：未声明的起始状态 {src}")
-            elif src in proc.final:
-                problems.append(f"{where}：不得从终态 {src} 出发")
-            elif step.dest != SAME:
-                edges[src].add(step.dest)
-        if step.dest != SAME and step.dest not in states:
-            problems.append(f"{where}：未声明的目标状态 {step.dest}")
-        if step.dest == SAME and step.opens_case:
-            problems.append(f"{where}：开案步骤必须进入一个状态")
-        if not step.roles:
-            problems.append(f"{where}：没有指定角色")
-        if not step.cites:
-            problems.append(f"{where}：没有引用依据")
-        if step.automatic and tuple(step.roles) != (Roles.SYSTEM,):
-            problems.append(f"{where}：自动步骤只能由系统执行")
-        for guard in step.guards:
-            if not callable(guard):
-                problems.append(f"{where}：守卫不是函数")
-        started_in = set(step.source) if step.dest == SAME else {step.dest}
-        for dl in step.starts:
-            target = proc.step(dl.fires)
-            if dl.kind == "transition" and (target is None or not started_in <= set(target.source)):
-                problems.append(f"{where}：期限 {dl.key} 触发的步骤 {dl.fires} 在该状态不可用")
+        problems.extend(_step_problems(proc, step, states, edges))
 
     if opening and not problems:
-        reachable = _reach(opening[0].dest, edges)
-        unreachable = states - reachable
-        if unreachable:
-            problems.append(f"不可达状态：{sorted(unreachable)}")
-        reverse: dict[str, set[str]] = {s: set() for s in states}
-        for src, dests in edges.items():
-            for d in dests:
-                reverse[d].add(src)
-        can_finish: set[str] = set()
-        for f in proc.final:
-            can_finish |= _reach(f, reverse)
-        dead = states - can_finish
-        if dead:
-            problems.append(f"死路状态（无法到达终态）：{sorted(dead)}")
+        problems.extend(_graph_problems(proc, opening[0].dest, states, edges))
+    return problems
 
-    problems.extend(_missing_labels(proc))
-    if problems:
-        raise DefinitionError(f"{proc.code}: " + "；".join(problems))
+
+def _step_problems(proc: Procedure, step: Step, states: set[str], edges: dict[str, set[str]]) -> list[str]:
+    """Problems of one step; records its edges (source → dest) in `edges` on the way."""
+    found: list[tuple[str, dict[str, object]]] = []
+    for src in step.source:
+        if src not in states:
+            found.append(("unknown_source", {"state": src}))
+        elif src in proc.final:
+            found.append(("from_final", {"state": src}))
+        elif step.dest != SAME:
+            edges[src].add(step.dest)
+    if step.dest != SAME and step.dest not in states:
+        found.append(("unknown_dest", {"state": step.dest}))
+    if step.dest == SAME and step.opens_case:
+        found.append(("opening_same", {}))
+    if not step.roles:
+        found.append(("no_roles", {}))
+    if not step.cites:
+        found.append(("no_citation", {}))
+    if step.automatic and tuple(step.roles) != (Roles.SYSTEM,):
+        found.append(("automatic_not_system", {}))
+    for guard in step.guards:
+        if not callable(guard):
+            found.append(("guard_not_callable", {}))
+    started_in = set(step.source) if step.dest == SAME else {step.dest}
+    for dl in step.starts:
+        target = proc.step(dl.fires)
+        if dl.kind == "transition" and (target is None or not started_in <= set(target.source)):
+            found.append(("deadline_unavailable", {"key": dl.key, "fires": dl.fires}))
+    return [
+        text.t("definition.step", trigger=step.trigger,
+               problem=text.t(f"definition.step_problem.{key}", **params))
+        for key, params in found
+    ]
+
+
+def _graph_problems(proc: Procedure, initial: str, states: set[str], edges: dict[str, set[str]]) -> list[str]:
+    """Unreachable states and dead ends (states from which no final state can be reached)."""
+    problems: list[str] = []
+    reachable = _reach(initial, edges)
+    unreachable = states - reachable
+    if unreachable:
+        problems.append(text.t("definition.unreachable", states=sorted(unreachable)))
+    reverse: dict[str, set[str]] = {s: set() for s in states}
+    for src, dests in edges.items():
+        for d in dests:
+            reverse[d].add(src)
+    can_finish: set[str] = set()
+    for f in proc.final:
+        can_finish |= _reach(f, reverse)
+    dead = states - can_finish
+    if dead:
+        problems.append(text.t("definition.dead_ends", states=sorted(dead)))
+    return problems
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
@@ -99,4 +120,4 @@ def _missing_labels(proc: Procedure) -> list[str]:
     keys += [f"{base}.triggers.{s.trigger}" for s in proc.steps]
     keys += [f"fields.{f.name}" for s in proc.steps for f in s.fields]
     missing = sorted({k for k in keys if not text.has(k)})
-    return [f"缺少中文文字：{', '.join(missing)}"] if missing else []
+    return [text.t("definition.missing_labels", keys=", ".join(missing))] if missing else []
