@@ -28,9 +28,17 @@ def _world(url: str, n: int, clock: FrozenClock) -> tuple[App, list[int], int]:
     a.add_user("bureau", "东区民政局", ["DISTRICT_CIVIL_AFFAIRS"], district="DQ")
     workers = []
     for i in range(n):
-        w = a.add_worker({"id_number": _id_number(i), "name": f"工作者{i}", "community": "C1",
-                          "category": "PROFESSIONAL_SOCIAL_WORKER", "appointment_start": "2024-01-01",
-                          "appointment_end": "2026-12-31", "term_id": term})
+        w = a.add_worker(
+            {
+                "id_number": _id_number(i),
+                "name": f"工作者{i}",
+                "community": "C1",
+                "category": "PROFESSIONAL_SOCIAL_WORKER",
+                "appointment_start": "2024-01-01",
+                "appointment_end": "2026-12-31",
+                "term_id": term,
+            }
+        )
         a.add_user(f"w{i}", f"工作者{i}", ["WORKER"], community="C1", worker_id=w)
         workers.append(w)
     return app, workers, term
@@ -45,14 +53,28 @@ class Resignation:
         e = self.app.engine
         groups: list[list[int]] = []
         for i, w in enumerate(self.workers):
-            r = e.open_case("resignation", f"w{i}", {"submitted_on": "2025-01-06", "written": True,
-                                                      "document_ref": "D"}, worker_id=w)
+            r = e.open_case(
+                "resignation",
+                f"w{i}",
+                {"submitted_on": "2025-01-06", "written": True, "document_ref": "D"},
+                worker_id=w,
+            )
             groups.append([s.audit_seq for s in r.steps])
-            r = e.fire(r.case_id, "approve", "party", {"decided_on": "2025-01-06", "minutes_ref": "M"},
-                       expected_version=r.version)
+            r = e.fire(
+                r.case_id,
+                "approve",
+                "party",
+                {"decided_on": "2025-01-06", "minutes_ref": "M"},
+                expected_version=r.version,
+            )
             groups.append([s.audit_seq for s in r.steps])
-            r = e.fire(r.case_id, "record_filing", "bureau", {"filed_on": "2025-01-06", "filing_no": "F"},
-                       expected_version=r.version)
+            r = e.fire(
+                r.case_id,
+                "record_filing",
+                "bureau",
+                {"filed_on": "2025-01-06", "filing_no": "F"},
+                expected_version=r.version,
+            )
             groups.append([s.audit_seq for s in r.steps])
         return groups
 
@@ -61,8 +83,13 @@ def _roster(n: int = 50, reps: int = 10) -> list[dict[str, str]]:
     people = []
     for i in range(n):
         if i < reps:
-            people.append({"name": f"代表{i}", "category": "RESIDENT_REP" if i % 2 else "UNIT_REP",
-                           "selection": "DESIGNATED"})
+            people.append(
+                {
+                    "name": f"代表{i}",
+                    "category": "RESIDENT_REP" if i % 2 else "UNIT_REP",
+                    "selection": "DESIGNATED",
+                }
+            )
         else:
             people.append({"name": f"人员{i}", "category": "COMMUNITY_WORKER"})
     return people
@@ -80,11 +107,28 @@ class Rehiring:
         with self.app.db.read() as store:
             self.appointments = {w: store.appointments(worker_id=w)[0].id for w in self.workers}
         self.vote = {
-            "vote_meeting_date": self.DAY, "vote_meeting_place": "街道会议室", "vote_roster": _roster(),
-            "recommendation_tally": {"issued": 50, "returned": 48, "recommend": 40, "not_recommend": 6,
-                                     "abstain": 1, "invalid": 1},
-            "evaluation_tally": {"issued": 50, "returned": 48, "excellent": 20, "competent": 20, "basic": 5,
-                                 "incompetent": 1, "blank": 1, "invalid": 1}}
+            "vote_meeting_date": self.DAY,
+            "vote_meeting_place": "街道会议室",
+            "vote_roster": _roster(),
+            "recommendation_tally": {
+                "issued": 50,
+                "returned": 48,
+                "recommend": 40,
+                "not_recommend": 6,
+                "abstain": 1,
+                "invalid": 1,
+            },
+            "evaluation_tally": {
+                "issued": 50,
+                "returned": 48,
+                "excellent": 20,
+                "competent": 20,
+                "basic": 5,
+                "incompetent": 1,
+                "blank": 1,
+                "invalid": 1,
+            },
+        }
 
     def drive(self) -> list[list[int]]:
         e = self.app.engine
@@ -98,27 +142,55 @@ class Rehiring:
             return r.version
 
         for i, w in enumerate(self.workers):
-            r = e.open_case("assessment_rehiring", "bureau", {"appointment_id": self.appointments[w]}, worker_id=w)
+            r = e.open_case(
+                "assessment_rehiring", "bureau", {"appointment_id": self.appointments[w]}, worker_id=w
+            )
             groups.append([s.audit_seq for s in r.steps])
             v = step(r.case_id, "apply", f"w{i}", {"applied_on": day, "application_doc_ref": "申"}, r.version)
             v = step(r.case_id, "street_approve", "office", {"reviewed_on": day, "review_opinion": "同意"}, v)
-            v = step(r.case_id, "bureau_approve_application", "bureau",
-                     {"application_approval_no": "批", "application_decided_on": day}, v)
+            v = step(
+                r.case_id,
+                "bureau_approve_application",
+                "bureau",
+                {"application_approval_no": "批", "application_decided_on": day},
+                v,
+            )
             v = step(r.case_id, "record_vote", "office", self.vote, v)
-            v = step(r.case_id, "party_decide_hire", "party",
-                     {"party_meeting_date": day, "party_members_present": 7, "minutes_ref": "纪"}, v)
-            v = step(r.case_id, "post_publicity", "office",
-                     {"posted_on": day, "publicity_community": "C1", "publicity_place": "社区公开栏",
-                      "publicity_doc_ref": "公"}, v)
+            v = step(
+                r.case_id,
+                "party_decide_hire",
+                "party",
+                {"party_meeting_date": day, "party_members_present": 7, "minutes_ref": "纪"},
+                v,
+            )
+            v = step(
+                r.case_id,
+                "post_publicity",
+                "office",
+                {
+                    "posted_on": day,
+                    "publicity_community": "C1",
+                    "publicity_place": "社区公开栏",
+                    "publicity_doc_ref": "公",
+                },
+                v,
+            )
             cases.append((r.case_id, v))
         self.clock.set(datetime(2025, 1, 13, 9, tzinfo=LOCAL_TZ))
         for case_id, v in cases:
             v = step(case_id, "end_publicity", "system", {}, v)
             v = step(case_id, "report", "office", {"reported_on": "2025-01-13"}, v)
-            step(case_id, "bureau_approve_rehire", "bureau",
-                 {"rehire_approval_no": "东民聘〔2025〕8号", "rehire_decided_on": "2025-01-13"}, v)
+            step(
+                case_id,
+                "bureau_approve_rehire",
+                "bureau",
+                {"rehire_approval_no": "东民聘〔2025〕8号", "rehire_decided_on": "2025-01-13"},
+                v,
+            )
         return groups
 
 
 SCENARIOS: dict[str, Callable[[str, int], Resignation | Rehiring]] = {
-    "resignation": Resignation, "rehiring": Rehiring}
+    "resignation": Resignation,
+    "rehiring": Rehiring,
+}

@@ -1,7 +1,8 @@
 """Durable transitions per second on a SQLite file, beside a raw `sqlite3` baseline in the same run.
 
 The engine drives re-hiring cases (考核聘用) through the CLI's write path (`Engine.open_case`/`fire`): every
-call is one committed transaction with its version check, audit entry (hash-chained), deadline and outbox rows.
+call is one committed transaction with its version check, audit entry (hash-chained), deadline and
+outbox rows.
 The baseline then replays *the same rows* with the standard-library `sqlite3` module into a second fresh,
 migrated file with the same pragmas (WAL, synchronous=FULL, BEGIN IMMEDIATE): per transaction it reads the
 case row, updates it with the version check, appends each audit entry (reading the head, hashing canonical
@@ -98,10 +99,26 @@ def replay_raw(source_url: str, target: Path, groups: list[list[int]]) -> Run:
                     "INSERT INTO cases (id, procedure, procedure_version, pack, pack_version, state, version,"
                     " closed, worker_id, district_id, street_id, community_id, parent_case_id, owner_user_id,"
                     " data, opened_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (case_id, row["procedure"], row["procedure_version"], row["pack"], row["pack_version"],
-                     first["to_state"], 1, 0, row["worker_id"], row["district_id"], row["street_id"],
-                     row["community_id"], row["parent_case_id"], row["owner_user_id"],
-                     json.dumps(data_now[case_id], ensure_ascii=False), first["at"], first["at"]))
+                    (
+                        case_id,
+                        row["procedure"],
+                        row["procedure_version"],
+                        row["pack"],
+                        row["pack_version"],
+                        first["to_state"],
+                        1,
+                        0,
+                        row["worker_id"],
+                        row["district_id"],
+                        row["street_id"],
+                        row["community_id"],
+                        row["parent_case_id"],
+                        row["owner_user_id"],
+                        json.dumps(data_now[case_id], ensure_ascii=False),
+                        first["at"],
+                        first["at"],
+                    ),
+                )
                 rest = group[1:]
             else:
                 rest = group
@@ -109,43 +126,107 @@ def replay_raw(source_url: str, target: Path, groups: list[list[int]]) -> Run:
                 e = audit[seq]
                 db.execute("SELECT state, version, data FROM cases WHERE id = ?", (case_id,)).fetchone()
                 body = json.loads(e["body"])
-                data_now[case_id] = {**data_now[case_id], **body.get("payload", {}), **body.get("computed", {})}
+                data_now[case_id] = {
+                    **data_now[case_id],
+                    **body.get("payload", {}),
+                    **body.get("computed", {}),
+                }
                 cur = db.execute(
-                    "UPDATE cases SET state = ?, data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
-                    (e["to_state"], json.dumps(data_now[case_id], ensure_ascii=False), version_now[case_id] + 1,
-                     e["at"], case_id, version_now[case_id]))
+                    "UPDATE cases SET state = ?, data = ?, version = ?, updated_at = ?"
+                    " WHERE id = ? AND version = ?",
+                    (
+                        e["to_state"],
+                        json.dumps(data_now[case_id], ensure_ascii=False),
+                        version_now[case_id] + 1,
+                        e["at"],
+                        case_id,
+                        version_now[case_id],
+                    ),
+                )
                 assert cur.rowcount == 1
                 version_now[case_id] += 1
             for seq in group:
                 e = audit[seq]
                 head_seq, head_hash = db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-                fields = {k: e[k] for k in ("case_id", "procedure", "action", "from_state", "to_state",
-                                            "actor_login", "actor_name", "role", "at")}
+                fields = {
+                    k: e[k]
+                    for k in (
+                        "case_id",
+                        "procedure",
+                        "action",
+                        "from_state",
+                        "to_state",
+                        "actor_login",
+                        "actor_name",
+                        "role",
+                        "at",
+                    )
+                }
                 fields["seq"] = head_seq + 1
                 fields["body"] = json.loads(e["body"])
                 canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
                 digest = hashlib.sha256((head_hash + canonical).encode()).hexdigest()
                 db.execute(
-                    "INSERT INTO audit_entries (seq, case_id, procedure, action, from_state, to_state, actor_login,"
+                    "INSERT INTO audit_entries (seq, case_id, procedure, action, from_state, to_state,"
+                    " actor_login,"
                     " actor_name, role, at, body, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (head_seq + 1, e["case_id"], e["procedure"], e["action"], e["from_state"], e["to_state"],
-                     e["actor_login"], e["actor_name"], e["role"], e["at"], e["body"], head_hash, digest))
+                    (
+                        head_seq + 1,
+                        e["case_id"],
+                        e["procedure"],
+                        e["action"],
+                        e["from_state"],
+                        e["to_state"],
+                        e["actor_login"],
+                        e["actor_name"],
+                        e["role"],
+                        e["at"],
+                        e["body"],
+                        head_hash,
+                        digest,
+                    ),
+                )
                 db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (head_seq + 1, digest))
                 if e["from_state"] is not None and e["from_state"] != e["to_state"]:
-                    db.execute("UPDATE deadlines SET status = 'CANCELLED' WHERE case_id = ? AND state = ?"
-                               " AND status = 'PENDING'", (case_id, e["from_state"]))
+                    db.execute(
+                        "UPDATE deadlines SET status = 'CANCELLED' WHERE case_id = ? AND state = ?"
+                        " AND status = 'PENDING'",
+                        (case_id, e["from_state"]),
+                    )
                 for d in deadlines_by_entry.get(seq, []):
                     db.execute(
-                        "INSERT INTO deadlines (case_id, key, kind, fires, state, due_at, status, rule_id, basis,"
+                        "INSERT INTO deadlines (case_id, key, kind, fires, state, due_at, status, rule_id,"
+                        " basis,"
                         " provisional, created_at, attempts) VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?,0)",
-                        (d["case_id"], d["key"], d["kind"], d["fires"], d["state"], d["due_at"], d["rule_id"],
-                         d["basis"], d["provisional"], d["created_at"]))
+                        (
+                            d["case_id"],
+                            d["key"],
+                            d["kind"],
+                            d["fires"],
+                            d["state"],
+                            d["due_at"],
+                            d["rule_id"],
+                            d["basis"],
+                            d["provisional"],
+                            d["created_at"],
+                        ),
+                    )
                 for o in outbox_by_entry.get(seq, []):
                     db.execute(
-                        "INSERT INTO outbox (case_id, audit_seq, kind, recipient, idempotency_key, payload, status,"
+                        "INSERT INTO outbox (case_id, audit_seq, kind, recipient, idempotency_key, payload,"
+                        " status,"
                         " attempts, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,'PENDING',0,?,?)",
-                        (o["case_id"], seq, o["kind"], o["recipient"], o["idempotency_key"], o["payload"],
-                         o["next_attempt_at"], o["created_at"]))
+                        (
+                            o["case_id"],
+                            seq,
+                            o["kind"],
+                            o["recipient"],
+                            o["idempotency_key"],
+                            o["payload"],
+                            o["next_attempt_at"],
+                            o["created_at"],
+                        ),
+                    )
                 entries += 1
             db.execute("COMMIT")
     db.close()
@@ -166,8 +247,10 @@ def main() -> None:
     engine_run = Run(len(groups), sum(len(g) for g in groups), timer.seconds)
     raw_run = replay_raw(url, folder / "raw.db", groups)
     ratio = engine_run.calls_per_second / raw_run.calls_per_second
-    print(f"scenario: {args.scenario}, cases: {args.cases}, transactions: {engine_run.calls}, "
-          f"audit entries: {engine_run.entries}")
+    print(
+        f"scenario: {args.scenario}, cases: {args.cases}, transactions: {engine_run.calls}, "
+        f"audit entries: {engine_run.entries}"
+    )
     print(f"engine   : {engine_run.calls_per_second:8.0f} durable transitions/s ({engine_run.seconds:.2f} s)")
     print(f"raw      : {raw_run.calls_per_second:8.0f} durable transitions/s ({raw_run.seconds:.2f} s)")
     print(f"ratio    : {ratio:.2f}x of raw sqlite3")

@@ -85,7 +85,8 @@ class CompiledProcedure:
                     "TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state}
                 ) from exc
             if not moved:  # unreachable: the condition raises instead of returning False
-                raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details={"trigger": trigger, "state": state})
+                raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE",
+                                          details={"trigger": trigger, "state": state})
             assert model.evaluation is not None
             return model.state, model.evaluation
 
