@@ -20,12 +20,17 @@ from engine.errors import InvalidInput, NotPermitted
 from engine.guards import SYSTEM_ACTOR
 from engine.policy import get_pack
 from engine.spec import Roles
-from engine.text import t
-from storage.records import UserRecord, WorkerRecord
+from engine.text import join_list, t
+from storage.records import DEFAULT_STREET_KIND, UserRecord, WorkerRecord
 from storage.repository import Store
 from storage.unit_of_work import Database
 
+# Stored data: the values of workers.education (and of a roster's education column).
 EDUCATION_LEVELS = ("初中及以下", "高中", "中专", "职高", "技校", "大专", "本科", "硕士", "博士")
+# Stored data: appointments.method of an appointment registered with a worker (roster import, `worker add`).
+DEFAULT_HIRING_METHOD = "考核聘用"
+# Input vocabulary (data, not a message): roster values of hukou_urban that mean an urban household.
+URBAN_WORDS = frozenset({"1", "true", "yes", "是", "城镇"})
 CATEGORIES = ("PARTY_COMMITTEE_MEMBER", "RESIDENTS_COMMITTEE_MEMBER", "PROFESSIONAL_SOCIAL_WORKER",
               "PUBLIC_SERVICE_OFFICER", "ELDERLY_CARE_STAFF")
 ROSTER_COLUMNS = ("id_number", "name", "community", "category")
@@ -43,7 +48,8 @@ class Admin:
             return SYSTEM_ACTOR.login, SYSTEM_ACTOR.name, "SYSTEM"
         user = store.user_by_login(login)
         if Roles.ADMIN not in user.roles and Roles.DISTRICT_CIVIL_AFFAIRS not in user.roles:
-            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": "admin", "roles": "系统管理员、区民政局"})
+            roles = join_list(t(f"roles.{r.value}") for r in (Roles.ADMIN, Roles.DISTRICT_CIVIL_AFFAIRS))
+            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": "admin", "roles": roles})
         role = Roles.ADMIN if Roles.ADMIN in user.roles else Roles.DISTRICT_CIVIL_AFFAIRS
         return user.login, user.name, role.value
 
@@ -63,15 +69,17 @@ class Admin:
     def add_district(self, code: str, name: str, pack: str = "DONGQU", *, by: str | None = None) -> int:
         get_pack(pack)
         with self.db.transaction() as store:
-            new_id = self._insert(store, "districts", {"code": code, "name": name, "pack": pack}, "区", "code")
+            new_id = self._insert(store, "districts", {"code": code, "name": name, "pack": pack},
+                                  t("admin.what.district"), "code")
             self._audit(store, by, "org.add_district", {"code": code, "name": name, "pack": pack})
             return new_id
 
-    def add_street(self, district: str, code: str, name: str, kind: str = "街道", *, by: str | None = None) -> int:
+    def add_street(self, district: str, code: str, name: str, kind: str = DEFAULT_STREET_KIND, *,
+                   by: str | None = None) -> int:
         with self.db.transaction() as store:
             d = store.district_by_code(district)
             new_id = self._insert(store, "streets", {"district_id": d.id, "code": code, "name": name,
-                                                     "kind": kind}, "街道", "code")
+                                                     "kind": kind}, t("admin.what.street"), "code")
             self._audit(store, by, "org.add_street", {"district": district, "code": code, "name": name})
             return new_id
 
@@ -79,11 +87,12 @@ class Admin:
                       by: str | None = None) -> int:
         if staffing_limit < 0:
             raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "org.add_community",
-                                                           "problems": "编制限额不得为负数"})
+                                                           "problems": t("admin.problem.negative_staffing")})
         with self.db.transaction() as store:
             s = store.street_by_code(street)
             new_id = self._insert(store, "communities", {"street_id": s.id, "code": code, "name": name,
-                                                         "staffing_limit": staffing_limit}, "社区", "code")
+                                                         "staffing_limit": staffing_limit},
+                                  t("admin.what.community"), "code")
             self._audit(store, by, "org.add_community", {"street": street, "code": code, "name": name,
                                                          "staffing_limit": staffing_limit})
             return new_id
@@ -91,12 +100,12 @@ class Admin:
     def set_staffing_limit(self, community: str, limit: int, *, by: str | None = None) -> None:
         if limit < 0:
             raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "org.set_staffing",
-                                                           "problems": "编制限额不得为负数"})
+                                                           "problems": t("admin.problem.negative_staffing")})
         with self.db.transaction() as store:
             c = store.community_by_code(community)
             store.set_staffing_limit(c.id, limit)
-            self._audit(store, by, "org.set_staffing_limit", {"community": community, "from": c.staffing_limit,
-                                                              "to": limit})
+            self._audit(store, by, "org.set_staffing_limit",
+                        {"community": community, "from": c.staffing_limit, "to": limit})
 
     # ------------------------------------------------------------ users
     def add_user(self, login: str, name: str, roles: Sequence[str], *, district: str | None = None,
@@ -105,10 +114,11 @@ class Admin:
         known = {r.value for r in Roles} - {"SYSTEM"}
         bad = [r for r in roles if r not in known]
         if bad or not roles:
-            raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "user.add",
-                                                           "problems": f"未知角色：{'、'.join(bad) or '（空）'}"})
+            problem = t("admin.problem.unknown_roles", roles=join_list(bad) or t("text.empty"))
+            raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "user.add", "problems": problem})
         with self.db.transaction() as store:
-            values: dict[str, Any] = {"login": login, "name": name, "roles": list(roles), "worker_id": worker_id}
+            values: dict[str, Any] = {"login": login, "name": name, "roles": list(roles),
+                                      "worker_id": worker_id}
             if community:
                 c = store.community_by_code(community)
                 values.update(community_id=c.id, street_id=c.street_id, district_id=c.district_id)
@@ -119,7 +129,7 @@ class Admin:
                 values["district_id"] = store.district_by_code(district).id
             if worker_id is not None:
                 store.worker(worker_id)
-            new_id = self._insert(store, "users", values, "用户", "login")
+            new_id = self._insert(store, "users", values, t("admin.what.user"), "login")
             self._audit(store, by, "user.add", {k: v for k, v in values.items()})
             return new_id
 
@@ -135,15 +145,15 @@ class Admin:
     def _add_worker(self, store: Store, fields: Mapping[str, Any], *, by: str | None) -> int:
         values = self._worker_values(store, fields)
         now = self.clock.now()
-        worker_id = self._insert(store, "workers", {**values, "created_at": now, "record": {}}, "身份证号",
-                                 "id_number")
+        worker_id = self._insert(store, "workers", {**values, "created_at": now, "record": {}},
+                                 t("admin.what.worker"), "id_number")
         start = _opt_date(fields.get("appointment_start"))
         if start is not None and values.get("community_id") is not None:
             end = _opt_date(fields.get("appointment_end"))
             if end is not None and end < start:
                 raise InvalidInput("DATE_ORDER", details={
-                    "later": "聘用结束日期", "later_date": end.isoformat(),
-                    "earlier": "聘用开始日期", "earlier_date": start.isoformat()})
+                    "later": t("admin.fields.appointment_end"), "later_date": end.isoformat(),
+                    "earlier": t("admin.fields.appointment_start"), "earlier_date": start.isoformat()})
             term_id = _opt_int(fields.get("term_id"))
             if term_id is None:
                 # The appointment belongs to the district's term that covers its start (seed 000 第四条);
@@ -156,7 +166,8 @@ class Admin:
             store.insert_appointment({
                 "worker_id": worker_id, "community_id": values["community_id"],
                 "category": values.get("category") or "PROFESSIONAL_SOCIAL_WORKER",
-                "position": values.get("position"), "method": str(fields.get("method") or "考核聘用"),
+                "position": values.get("position"),
+                "method": str(fields.get("method") or DEFAULT_HIRING_METHOD),
                 "decision_no": fields.get("decision_no") or None, "start_date": start, "end_date": end,
                 "term_id": term_id,
             })
@@ -169,23 +180,23 @@ class Admin:
         ident = idcard.parse(str(fields.get("id_number", "")))
         name = str(fields.get("name") or "").strip()
         if not name:
-            raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "worker.add", "problems": "姓名：必填"})
+            raise _worker_problem(t("admin.fields.name"), t("payload.missing"))
         education = (str(fields.get("education") or "").strip()) or None
         if education is not None and education not in EDUCATION_LEVELS:
-            raise InvalidInput("PAYLOAD_INVALID", details={
-                "trigger": "worker.add", "problems": f"学历：应为以下之一：{'、'.join(EDUCATION_LEVELS)}"})
+            raise _worker_problem(t("admin.fields.education"),
+                                  t("payload.not_choice", choices=join_list(EDUCATION_LEVELS)))
         category = (str(fields.get("category") or "").strip()) or None
         if category is not None and category not in CATEGORIES:
-            raise InvalidInput("PAYLOAD_INVALID", details={
-                "trigger": "worker.add", "problems": f"类别：应为以下之一：{'、'.join(CATEGORIES)}"})
+            raise _worker_problem(t("admin.fields.category"),
+                                  t("payload.not_choice", choices=join_list(CATEGORIES)))
         community_id = None
         if fields.get("community"):
             community_id = store.community_by_code(str(fields["community"])).id
         urban = fields.get("hukou_urban")
         if isinstance(urban, str):
-            urban = urban.strip().lower() in ("1", "true", "是", "城镇", "yes") if urban.strip() else None
-        return {"id_number": ident.value, "name": name, "gender": ident.gender, "birth_date": ident.birth_date,
-                "phone": fields.get("phone") or None, "education": education,
+            urban = urban.strip().lower() in URBAN_WORDS if urban.strip() else None
+        return {"id_number": ident.value, "name": name, "gender": ident.gender,
+                "birth_date": ident.birth_date, "phone": fields.get("phone") or None, "education": education,
                 "hukou_city": fields.get("hukou_city") or None, "hukou_urban": urban, "category": category,
                 "position": fields.get("position") or None, "community_id": community_id}
 
@@ -194,7 +205,7 @@ class Admin:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         missing = [c for c in ROSTER_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise InvalidInput("ROSTER_HEADER_INVALID", details={"columns": "、".join(missing)})
+            raise InvalidInput("ROSTER_HEADER_INVALID", details={"columns": join_list(missing)})
         ids: list[int] = []
         with self.db.transaction() as store:
             for number, row in enumerate(reader, start=2):  # row 1 is the header
@@ -205,7 +216,8 @@ class Admin:
                                                                       "reason": exc.message_zh}) from exc
                 except Exception as exc:  # a NotFound community etc.
                     message = getattr(exc, "message_zh", str(exc))
-                    raise InvalidInput("ROSTER_ROW_INVALID", details={"row": number, "reason": message}) from exc
+                    raise InvalidInput("ROSTER_ROW_INVALID",
+                                       details={"row": number, "reason": message}) from exc
             self._audit(store, by, "worker.import", {"rows": len(ids), "first_id": ids[0] if ids else None})
         return ids
 
@@ -228,11 +240,13 @@ class Admin:
                                                 "end": end, "status": status})
             return new_id
 
-    def open_renewal(self, term_id: int, window_from: date, window_to: date, *, by: str | None = None) -> None:
+    def open_renewal(self, term_id: int, window_from: date, window_to: date, *,
+                     by: str | None = None) -> None:
         """TM-3 (simplified until the term machine lands): mark the term RENEWAL_OPEN with its window."""
         if window_to < window_from:
-            raise InvalidInput("DATE_ORDER", details={"later": "申请截止日期", "later_date": window_to.isoformat(),
-                                                      "earlier": "申请开始日期",
+            raise InvalidInput("DATE_ORDER", details={"later": t("admin.fields.window_to"),
+                                                      "later_date": window_to.isoformat(),
+                                                      "earlier": t("admin.fields.window_from"),
                                                       "earlier_date": window_from.isoformat()})
         with self.db.transaction() as store:
             store.term(term_id)
@@ -247,8 +261,7 @@ def _opt_int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
     except ValueError as exc:
-        raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "worker.add",
-                                                       "problems": f"term_id：{t('payload.not_int')}"}) from exc
+        raise _worker_problem("term_id", t("payload.not_int")) from exc
 
 
 def _opt_date(value: Any) -> date | None:
@@ -259,5 +272,10 @@ def _opt_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise InvalidInput("PAYLOAD_INVALID", details={"trigger": "worker.add",
-                                                       "problems": f"{value}：{t('payload.not_date')}"}) from exc
+        raise _worker_problem(str(value), t("payload.not_date")) from exc
+
+
+def _worker_problem(label: str, reason: str) -> InvalidInput:
+    """PAYLOAD_INVALID of `worker add` / a roster row: `label：reason`."""
+    problem = t("text.label_reason", label=label, reason=reason)
+    return InvalidInput("PAYLOAD_INVALID", details={"trigger": "worker.add", "problems": problem})

@@ -16,6 +16,7 @@ from typing import Any
 from engine.errors import ShequFlowError
 from engine.policy import Policy
 from engine.spec import Rule
+from engine.text import t
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Actor:
         return self.role == "SYSTEM"
 
 
-SYSTEM_ACTOR = Actor(None, "system", "系统", "SYSTEM", frozenset({"SYSTEM"}))
+SYSTEM_ACTOR = Actor(None, "system", t("roles.SYSTEM"), "SYSTEM", frozenset({"SYSTEM"}))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the case records and what the audit entry hashes are the same.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,70 +15,99 @@ from typing import Any
 from engine.errors import InvalidInput
 from engine.evaluate import OVERRIDES_FIELD
 from engine.spec import Field, FieldType
-from engine.text import t
+from engine.text import join_clauses, join_list, t
 
-_TRUE = {"true", "1", "yes", "y", "是", "有"}
-_FALSE = {"false", "0", "no", "n", "否", "无"}
+# Input vocabulary (data, not messages): the words a BOOL field accepts for yes and for no.
+BOOL_TRUE_WORDS = frozenset({"true", "1", "yes", "y", "是", "有"})
+BOOL_FALSE_WORDS = frozenset({"false", "0", "no", "n", "否", "无"})
 
 
 def coerce(f: Field, raw: Any) -> Any:
     """One value of field `f`, or raise ValueError with a Chinese reason."""
-    if f.type is FieldType.TEXT:
-        value = str(raw).strip()
-        if not value:
-            raise ValueError(t("payload.empty"))
-        return value
-    if f.type is FieldType.INT:
-        if isinstance(raw, bool):
-            raise ValueError(t("payload.not_int"))
+    convert = _COERCERS.get(f.type)
+    if convert is None:
+        raise ValueError(f"unknown field type {f.type}")
+    return convert(f, raw)
+
+
+def _text(f: Field, raw: Any) -> str:
+    text = str(raw).strip()
+    if not text:
+        raise ValueError(t("payload.empty"))
+    return text
+
+
+def _int(f: Field, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(t("payload.not_int"))
+    try:
+        value = int(str(raw).strip())
+    except ValueError as exc:
+        raise ValueError(t("payload.not_int")) from exc
+    if f.minimum is not None and value < f.minimum:
+        raise ValueError(t("payload.below_min", minimum=f.minimum))
+    return value
+
+
+def _decimal(f: Field, raw: Any) -> str:
+    try:
+        dec = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise ValueError(t("payload.not_number")) from exc
+    if not dec.is_finite():
+        raise ValueError(t("payload.not_number"))
+    if f.minimum is not None and dec < f.minimum:
+        raise ValueError(t("payload.below_min", minimum=f.minimum))
+    return str(dec)
+
+
+def _date(f: Field, raw: Any) -> str:
+    if isinstance(raw, date):
+        return raw.isoformat()
+    try:
+        return date.fromisoformat(str(raw).strip()).isoformat()
+    except ValueError as exc:
+        raise ValueError(t("payload.not_date")) from exc
+
+
+def _bool(f: Field, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in BOOL_TRUE_WORDS:
+        return True
+    if word in BOOL_FALSE_WORDS:
+        return False
+    raise ValueError(t("payload.not_bool"))
+
+
+def _choice(f: Field, raw: Any) -> str:
+    choice = str(raw).strip()
+    if choice not in f.choices:
+        raise ValueError(t("payload.not_choice", choices=join_list(f.choices)))
+    return choice
+
+
+def _json(f: Field, raw: Any) -> Any:
+    if isinstance(raw, str):
         try:
-            value = int(str(raw).strip())
-        except ValueError as exc:
-            raise ValueError(t("payload.not_int")) from exc
-        if f.minimum is not None and value < f.minimum:
-            raise ValueError(t("payload.below_min", minimum=f.minimum))
-        return value
-    if f.type is FieldType.DECIMAL:
-        try:
-            dec = Decimal(str(raw).strip())
-        except InvalidOperation as exc:
-            raise ValueError(t("payload.not_number")) from exc
-        if not dec.is_finite():
-            raise ValueError(t("payload.not_number"))
-        if f.minimum is not None and dec < f.minimum:
-            raise ValueError(t("payload.below_min", minimum=f.minimum))
-        return str(dec)
-    if f.type is FieldType.DATE:
-        if isinstance(raw, date):
-            return raw.isoformat()
-        try:
-            return date.fromisoformat(str(raw).strip()).isoformat()
-        except ValueError as exc:
-            raise ValueError(t("payload.not_date")) from exc
-    if f.type is FieldType.BOOL:
-        if isinstance(raw, bool):
-            return raw
-        word = str(raw).strip().lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-        raise ValueError(t("payload.not_bool"))
-    if f.type is FieldType.CHOICE:
-        value = str(raw).strip()
-        if value not in f.choices:
-            raise ValueError(t("payload.not_choice", choices="、".join(f.choices)))
-        return value
-    if f.type is FieldType.JSON:
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ValueError(t("payload.not_json")) from exc
-        if not isinstance(raw, dict | list):
-            raise ValueError(t("payload.not_json"))
-        return json.loads(json.dumps(raw, ensure_ascii=False))
-    raise ValueError(f"unknown field type {f.type}")
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(t("payload.not_json")) from exc
+    if not isinstance(raw, dict | list):
+        raise ValueError(t("payload.not_json"))
+    return json.loads(json.dumps(raw, ensure_ascii=False))
+
+
+_COERCERS: dict[FieldType, Callable[[Field, Any], Any]] = {
+    FieldType.TEXT: _text,
+    FieldType.INT: _int,
+    FieldType.DECIMAL: _decimal,
+    FieldType.DATE: _date,
+    FieldType.BOOL: _bool,
+    FieldType.CHOICE: _choice,
+    FieldType.JSON: _json,
+}
 
 
 def validate(fields: tuple[Field, ...], raw: Mapping[str, Any] | None, *, trigger: str) -> dict[str, Any]:
@@ -113,7 +142,7 @@ def validate(fields: tuple[Field, ...], raw: Mapping[str, Any] | None, *, trigge
         else:
             out[OVERRIDES_FIELD] = {str(k): str(v) for k, v in overrides.items()}
     if problems:
-        listing = "；".join(f"{p['label']}（{p['field']}）：{p['reason']}" for p in problems)
+        listing = join_clauses(t("text.field_reason", **p) for p in problems)
         raise InvalidInput("PAYLOAD_INVALID", details={"trigger": trigger, "problems": listing,
                                                        "fields": [p["field"] for p in problems]})
     return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine import idcard, text
 from engine.audit import VerifyReport, verify
-from engine.spec import Procedure
+from engine.spec import CITATION_SEPARATOR, Procedure
 from storage.records import AppointmentRecord, AuditRecord, CaseRecord, DeadlineRecord, WorkerRecord
 from storage.repository import Store
 from storage.unit_of_work import Database
@@ -483,7 +483,7 @@ def split_citations(citations: Iterable[str]) -> list[str]:
     """Each cited place once, in first-cited order (a rule's citation may name several: `a、b`)."""
     out: list[str] = []
     for item in citations:
-        for part in str(item).split("、"):
+        for part in str(item).split(CITATION_SEPARATOR):
             if part.strip() and part.strip() not in out:
                 out.append(part.strip())
     return out

@@ -43,6 +43,7 @@ from engine.spec import (
     Roles,
     Step,
 )
+from engine.text import join_list, t
 from storage.records import CaseRecord, UserRecord
 from storage.repository import Store
 from storage.unit_of_work import Database
@@ -120,7 +121,7 @@ class Engine:
         proc = self.procedures.get(code)
         if proc is None:
             raise NotFound(
-                "PROCEDURE_NOT_FOUND", details={"procedure": code, "known": "、".join(self.procedures)}
+                "PROCEDURE_NOT_FOUND", details={"procedure": code, "known": join_list(self.procedures)}
             )
         if version is not None and version != proc.version:
             raise NotFound("PROCEDURE_VERSION_MISSING", details={"procedure": code, "version": version})
@@ -176,7 +177,9 @@ class Engine:
         proc = self.procedure(procedure_code)
         step = proc.opening_step
         if actor.is_system and Roles.SYSTEM not in step.roles:
-            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": step.trigger, "roles": "系统"})
+            raise NotPermitted(
+                "ROLE_NOT_PERMITTED", details={"trigger": step.trigger, "roles": t("roles.SYSTEM")}
+            )
         now = self.clock.now()
         subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
         policy = get_pack(store.district_pack(subject["district_id"]))
@@ -267,13 +270,17 @@ class Engine:
             proc = self.procedure(case.procedure, case.procedure_version)
             step = self._step(proc, case, trigger)
             if step.automatic:
-                raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
+                raise NotPermitted(
+                    "ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": t("roles.SYSTEM")}
+                )
             policy = self.policy_for_case(case)
             actor = (
                 SYSTEM_ACTOR if login == SYSTEM_ACTOR.login else self._actor(store, login, step, proc, policy)
             )
             if actor.is_system and Roles.SYSTEM not in step.roles:
-                raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": "系统"})
+                raise NotPermitted(
+                    "ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": t("roles.SYSTEM")}
+                )
             self._check_scope(actor, _view(case), owner_user_id=case.owner_user_id)
             result = TransitionResult(case.id, proc.code, case.state, case.version)
             self._apply(store, proc, policy, case, step, actor, payload, now, result)
@@ -353,7 +360,8 @@ class Engine:
         if step is None or step.opens_case:
             raise NotFound("TRIGGER_UNKNOWN", details={"trigger": trigger, "procedure": proc.code})
         if case.state not in step.source:
-            open_now = "、".join(s.trigger for s in proc.steps_from(case.state) if not s.automatic) or "无"
+            available = [s.trigger for s in proc.steps_from(case.state) if not s.automatic]
+            open_now = join_list(available) if available else t("text.none")
             raise TriggerNotAvailable(
                 "TRIGGER_NOT_AVAILABLE",
                 details={"trigger": trigger, "state": case.state, "available": open_now},
@@ -394,7 +402,7 @@ class Engine:
                 return _actor_from(user, role)
         raise NotPermitted(
             "ROLE_NOT_PERMITTED",
-            details={"trigger": step.trigger, "roles": "、".join(resolved), "user": user.login},
+            details={"trigger": step.trigger, "roles": join_list(resolved), "user": user.login},
         )
 
     def _subject(
@@ -466,7 +474,7 @@ class Engine:
                 details={
                     "user": actor.login,
                     "role": actor.role,
-                    "case": case.id if case.id is not None else "新案件",
+                    "case": case.id if case.id is not None else t("text.new_case"),
                 },
             )
 

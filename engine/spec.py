@@ -39,6 +39,11 @@ def cite(text: str) -> Citation:
     return Citation("", text)
 
 
+# Stored data: joins the places a rule cites in its `citation` (audit entries, error details; split by
+# engine.queries.split_citations), the way the spec writes them (`seed 000 第六条2、A-14`).
+CITATION_SEPARATOR = "、"
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule of the spec: stable id (`RH-1`), stable error code, and where it comes from."""
@@ -49,7 +54,7 @@ class Rule:
 
     @property
     def citation(self) -> str:
-        return "、".join(str(c) for c in self.cites)
+        return CITATION_SEPARATOR.join(str(c) for c in self.cites)
 
 
 class FieldType(StrEnum):

@@ -10,11 +10,14 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.records import DEFAULT_STREET_KIND
 from storage.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime,
+    }
 
 
 class District(Base):
@@ -31,7 +34,7 @@ class Street(Base):
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(10), default="街道")  # 街道 or 镇
+    kind: Mapped[str] = mapped_column(String(10), default=DEFAULT_STREET_KIND)  # one of STREET_KINDS
 
 
 class Community(Base):

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+STREET_KINDS = ("街道", "镇")  # stored data: the values of streets.kind (a street office or a town)
+DEFAULT_STREET_KIND = STREET_KINDS[0]
+
 
 @dataclass(frozen=True)
 class CaseRecord:
