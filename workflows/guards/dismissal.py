@@ -20,7 +20,7 @@ from engine.clock import local_midnight
 from engine.guards import GuardContext, Verdict
 from engine.policy import Policy
 from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
-from engine.text import t
+from engine.text import join_list, t
 from workflows.citations import (
     ART23,
     ART23_1,
@@ -141,7 +141,7 @@ def _grade_chain(ground: str, facts: Mapping[str, Any], policy: Policy, key: str
     by_year = {year: g.grade for year, g in grades.items()}
     term_of = term_of_year_fn(facts.get("terms") or ()) if reset else None
     windows = chain_windows(by_year, length, qualifies, term_of)
-    recorded = "、".join(f"{y} {t(f'records.grade.{by_year[y]}')}" for y in sorted(by_year)) or "无"
+    recorded = join_list(f"{y} {t(f'records.grade.{by_year[y]}')}" for y in sorted(by_year)) or t("text.none")
     if not windows:
         return Finding(ground, False, {"rule": ground, "years_required": length},
                        t(why_key, n=length, recorded=recorded))
@@ -384,4 +384,4 @@ def effect_due(ctx: GuardContext) -> DeadlineDue:
     effective = as_date(ctx.case.data["effective_date"])
     assert effective is not None
     return DeadlineDue(local_midnight(effective), {"from": effective.isoformat(), "period": "start of day",
-                                                   "rule_text": "解除聘用自生效日期零时起生效"})
+                                                   "rule_text": t("dismissal.basis.effect")})

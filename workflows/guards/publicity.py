@@ -28,7 +28,7 @@ from engine.guards import GuardContext, Verdict
 from engine.policy import Policy
 from engine.spec import DeadlineDue, Effect, Field, Rule
 from engine.spec import FieldType as F
-from engine.text import t
+from engine.text import join_list, t
 from workflows.guards.common import as_date
 
 NOT_SUBSTANTIATED = "NOT_SUBSTANTIATED"  # 不属实
@@ -165,7 +165,7 @@ def objection_exists_without_finding(rule: Rule) -> Guard:
         wanted = str(ctx.payload.get("objection_id") or "").strip()
         objection = find(objections(ctx.case.data), wanted)
         if objection is None:
-            known = "、".join(o["id"] for o in objections(ctx.case.data)) or "无"
+            known = join_list(o["id"] for o in objections(ctx.case.data)) or t("text.none")
             return Verdict.fail(rule, "PUB_OBJECTION_NOT_FOUND", objection=wanted, known=known)
         if objection.get("finding"):
             return Verdict.fail(rule, "PUB_FINDING_EXISTS", objection=wanted,
@@ -184,7 +184,7 @@ def all_timely_objections_found(rule: Rule, code: str) -> Guard:
         open_ids = [o["id"] for o in objections(ctx.case.data) if not o.get("late") and not o.get("finding")]
         if not open_ids:
             return Verdict.passed(rule)
-        return Verdict.fail(rule, code, objections="、".join(open_ids), count=len(open_ids))
+        return Verdict.fail(rule, code, objections=join_list(open_ids), count=len(open_ids))
 
     guard.__name__ = "all_timely_objections_found"
     return guard
@@ -198,7 +198,7 @@ def no_affecting_finding(rule: Rule, code: str) -> Guard:
         ids = affecting_ids(ctx.case.data)
         if not ids:
             return Verdict.passed(rule)
-        return Verdict.fail(rule, code, objections="、".join(ids))
+        return Verdict.fail(rule, code, objections=join_list(ids))
 
     guard.__name__ = "no_affecting_finding"
     return guard

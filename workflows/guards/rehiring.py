@@ -24,7 +24,7 @@ from engine.clock import local_midnight
 from engine.errors import DefinitionError
 from engine.guards import GuardContext, Verdict, pct
 from engine.spec import Action, CreateAppointment, DeadlineDue, Effect, EndAppointment, Rule
-from engine.text import t
+from engine.text import join_list, t
 from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, assumption
 from workflows.guards import publicity as pub
 from workflows.guards.common import as_date
@@ -62,7 +62,7 @@ PUBLICITY_OBJECTION = "PUBLICITY_OBJECTION"
 BUREAU_REJECTED = "BUREAU_REJECTED"
 NO_LONGER_IN_OFFICE = "NO_LONGER_IN_OFFICE"
 
-# Stored hiring-method value of an appointment (the same value engine/admin.py records for 考核聘用).
+# Stored data: appointments.method of a 考核聘用 appointment (= engine.admin.DEFAULT_HIRING_METHOD).
 METHOD_REHIRE = "考核聘用"
 
 # ---------------------------------------------------------------- roster (seed 000 第六条2)
@@ -165,7 +165,8 @@ def tally_valid(shape: TallyShape) -> Callable[[GuardContext], Verdict]:
     def guard(ctx: GuardContext) -> Verdict:
         tally = ctx.value(shape.field)
         name = t(f"rehire.tallies.{shape.name}")
-        expected = "、".join(f"{t(f'rehire.tally_items.{k}')}（{k}）" for k in shape.keys)
+        expected = join_list(t("text.labelled", label=t(f"rehire.tally_items.{k}"), code=k)
+                             for k in shape.keys)
         if not isinstance(tally, Mapping):
             return Verdict.fail(VOTE_1, "VOTE_TALLY_MALFORMED", tally=name, expected=expected)
         unknown = sorted(set(tally) - set(shape.keys))
@@ -505,4 +506,4 @@ def _show(value: Any) -> str:
 
 
 def _choices(key: str, codes: tuple[str, ...]) -> str:
-    return "、".join(f"{c}（{t(f'{key}.{c}')}）" for c in codes)
+    return join_list(t("text.coded", code=c, label=t(f"{key}.{c}")) for c in codes)

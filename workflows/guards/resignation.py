@@ -8,6 +8,7 @@ from engine.calendar import add_months_clamped
 from engine.clock import local_midnight
 from engine.guards import GuardContext, Verdict
 from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
+from engine.text import t
 from workflows.citations import ART22, assumption
 from workflows.guards.common import as_date
 
@@ -139,7 +140,7 @@ def decision_due(ctx: GuardContext) -> DeadlineDue:
         {
             "from": requested.isoformat(),
             "period": "end of day",
-            "rule_text": "申请离职日期当日结束时仍未审批",
+            "rule_text": t("resignation.basis.decision"),
         },
     )
 
@@ -153,6 +154,6 @@ def separation_due(ctx: GuardContext) -> DeadlineDue:
         {
             "from": separation.isoformat(),
             "period": "end of day",
-            "rule_text": "离职日期为最后工作日，当日结束时生效",
+            "rule_text": t("resignation.basis.separation"),
         },
     )
