@@ -1,4 +1,8 @@
-"""Named citations, each cited once here (spec §0.2 style)."""
+"""Named citations, each cited once here (spec §0.2 style).
+
+Stored data: every `ART*` constant is an article reference as the source document writes it; citations are
+recorded in audit entries and error details, so they are not translated text.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ ART7_5 = art("第七条5")
 ART7_6 = art("第七条6")
 ART8 = art("第八条")
 ART9 = art("第九条")
+ART12 = art("第十二条")
 ART17_7 = art("第十七条7")
 ART18_7 = art("第十八条7")
 ART22 = art("第二十二条")

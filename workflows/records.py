@@ -34,8 +34,9 @@ from engine.guards import SYSTEM_ACTOR, Actor, CaseView
 from engine.policy import Policy, get_pack
 from engine.service import Engine
 from engine.spec import Roles
-from engine.text import t
+from engine.text import join_list, t
 from storage.repository import Store
+from workflows.citations import ART12, ART23_7, ART23_8, ART23_9, assumption
 from workflows.guards import dismissal as g
 
 GRADES_TABLE = "annual_grades"
@@ -53,9 +54,10 @@ VALUE_FIELDS: dict[str, tuple[str, ...]] = {
     OFFICE_TABLE: ("election_date", "in_office", "body", "position", "term_id", "source_ref"),
 }
 RULES: dict[str, tuple[list[str], list[str]]] = {  # rule ids and citations named in the audit entry
-    GRADES_TABLE: (["DIS-G7a", "DIS-G7b"], ["seed 000 第十二条", "seed 000 第二十三条7", "A-39"]),
-    ABSENCE_TABLE: (["CAL-1", "ABS-3"], ["seed 000 第二十三条8", "A-02", "A-17", "A-39"]),
-    OFFICE_TABLE: (["TERM-4", "DIS-G9"], ["seed 000 第二十三条9", "A-39"]),
+    GRADES_TABLE: (["DIS-G7a", "DIS-G7b"], [str(ART12), str(ART23_7), str(assumption(39))]),
+    ABSENCE_TABLE: (["CAL-1", "ABS-3"], [str(ART23_8), str(assumption(2)), str(assumption(17)),
+                                         str(assumption(39))]),
+    OFFICE_TABLE: (["TERM-4", "DIS-G9"], [str(ART23_9), str(assumption(39))]),
 }
 DISMISSAL = "dismissal"
 DS7_TRIGGER = "close_data_corrected"
@@ -204,7 +206,7 @@ class Records:
         problems += [t("records.fields.correction_authority")] if not str(authority or "").strip() else []
         if problems:
             raise InvalidInput("RECORD_CORRECTION_INCOMPLETE", rule_id="AUD", citation="A-39",
-                               details={"missing": "、".join(problems)})
+                               details={"missing": join_list(problems)})
         if not withdraw and not changes:
             raise InvalidInput("RECORD_CORRECTION_EMPTY", details={"what": _what(table), "id": record_id})
         if withdraw:
@@ -244,7 +246,7 @@ class Records:
                              user.district_id, user.street_id, user.community_id, user.worker_id)
         raise NotPermitted("ROLE_NOT_PERMITTED", details={
             "trigger": t(f"records.action.{table}"),
-            "roles": "、".join(t(f"roles.{r.value}") for r in RECORDER_ROLES[table])})
+            "roles": join_list(t(f"roles.{r.value}") for r in RECORDER_ROLES[table])})
 
     def _subject(self, store: Store, worker_id: int) -> tuple[int | None, int | None, int | None]:
         """(community, street, district) of the worker: current appointment, else personnel record."""
@@ -259,7 +261,7 @@ class Records:
         if not actor.is_system and actor.role not in {r.value for r in RECORDER_ROLES[table]}:
             raise NotPermitted("ROLE_NOT_PERMITTED", details={
                 "trigger": t(f"records.action.{table}"),
-                "roles": "、".join(t(f"roles.{r.value}") for r in RECORDER_ROLES[table])})
+                "roles": join_list(t(f"roles.{r.value}") for r in RECORDER_ROLES[table])})
         community_id, street_id, district_id = self._subject(store, worker_id)
         view = CaseView(None, "records", "", 0, {}, worker_id, community_id, street_id, district_id, None,
                         None)
@@ -289,7 +291,7 @@ class Records:
                 raise _invalid(table, "year", t("records.problem.future_year", year=today.year))
             grade = _grade_code(raw.get("grade"))
             if grade is None:
-                raise _invalid(table, "grade", t("payload.not_choice", choices="、".join(
+                raise _invalid(table, "grade", t("payload.not_choice", choices=join_list(
                     t(f"records.grade.{code}") for code in g.GRADES)))
             _no_duplicate(current, "year", year, table)
             return {"year": year, "grade": grade, "source_ref": source_ref}
@@ -303,7 +305,7 @@ class Records:
             fraction = _fraction(raw, table)
             kind = _kind_code(str(raw.get("kind") or "").strip())
             if kind is None:
-                raise _invalid(table, "kind", t("payload.not_choice", choices="、".join(
+                raise _invalid(table, "kind", t("payload.not_choice", choices=join_list(
                     t(f"records.absence_kind.{k}") for k in KINDS)))
             _no_duplicate(current, "day", day, table)
             return {"day": day, "half_days": int(fraction * 2), "kind": kind, "source_ref": source_ref}
@@ -313,7 +315,7 @@ class Records:
                                       "worker": store.worker(worker_id)})
         if category not in g.ELECTED_BODIES:
             raise InvalidInput("RECORD_OFFICE_NOT_APPLICABLE", rule_id="DIS-G9",
-                               citation="seed 000 第二十三条9", details={"category": category or "—"})
+                               citation=str(ART23_9), details={"category": category or "—"})
         election = _date(raw.get("election_date"), table, "election_date")
         if election > today:
             raise _invalid(table, "election_date", t("records.problem.future_date", today=today.isoformat()))
@@ -399,7 +401,7 @@ def _what(table: str) -> str:
 def _invalid(table: str, name: str, reason: str) -> ShequFlowError:
     return InvalidInput("PAYLOAD_INVALID", details={
         "trigger": t(f"records.action.{table}"), "fields": [name],
-        "problems": f"{t(f'records.fields.{name}')}（{name}）：{reason}"})
+        "problems": t("text.field_reason", label=t(f"records.fields.{name}"), field=name, reason=reason)})
 
 
 def _int(value: Any, table: str, name: str) -> int:

@@ -42,7 +42,7 @@ from engine.clock import local_midnight
 from engine.errors import DefinitionError, InvalidInput
 from engine.guards import GuardContext, Verdict
 from engine.spec import CloseChildCases, CreateAppointment, DeadlineDue, Effect, Rule
-from engine.text import t
+from engine.text import join_clauses, join_list, t
 from workflows.citations import ART2, ART4, ART5, ART7, ART7_1, ART7_2, ART7_3, ART7_4, ART7_5, ART7_6, ART8
 from workflows.citations import assumption as a
 from workflows.guards import publicity as pub
@@ -105,19 +105,10 @@ NOT_SELECTED = "NOT_SELECTED"  # 综合成绩未进入考察/聘用名额
 ABSENT = "ABSENT"  # 缺考 / 放弃下一环节
 ELIMINATION_REASONS = (NOT_SHORTLISTED, NOT_SELECTED, ABSENT)
 
+# Stored data: the education levels a candidate records (the same values as engine.admin.EDUCATION_LEVELS).
 EDUCATION_LEVELS = ("初中及以下", "高中", "中专", "职高", "技校", "大专", "本科", "硕士", "博士")
 # Ordinal of each level: 高中, 中专, 职高 and 技校 are parallel (all below 大专, seed 000 第七条5).
-EDUCATION_RANK = {
-    "初中及以下": 0,
-    "高中": 1,
-    "中专": 1,
-    "职高": 1,
-    "技校": 1,
-    "大专": 2,
-    "本科": 3,
-    "硕士": 4,
-    "博士": 5,
-}
+EDUCATION_RANK = dict(zip(EDUCATION_LEVELS, (0, 1, 1, 1, 1, 2, 3, 4, 5), strict=True))
 CATEGORIES = (
     "PARTY_COMMITTEE_MEMBER",
     "RESIDENTS_COMMITTEE_MEMBER",
@@ -125,6 +116,7 @@ CATEGORIES = (
     "PUBLIC_SERVICE_OFFICER",
     "ELDERLY_CARE_STAFF",
 )
+# Stored data: appointments.method of an appointment made by examination hiring.
 HIRING_METHOD = "考试聘用"
 
 # ---------------------------------------------------------------- rules
@@ -273,7 +265,7 @@ def normalise_lines(
                     "exam_hiring.lines.category",
                     line_no=number,
                     category=category or "—",
-                    known="、".join(CATEGORIES),
+                    known=join_list(CATEGORIES),
                 )
             )
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -302,7 +294,7 @@ def lines_valid(ctx: GuardContext) -> Verdict:
     """EX-1: every vacancy line names a community of the district, a category and a positive count."""
     _, problems = normalise_lines(ctx.value("vacancy_lines"), ctx.facts.get("communities") or {})
     if problems:
-        return Verdict.fail(EXH_LINES, problems="；".join(problems))
+        return Verdict.fail(EXH_LINES, problems=join_clauses(problems))
     return Verdict.passed(EXH_LINES)
 
 
@@ -322,7 +314,7 @@ def lines_within_staffing(ctx: GuardContext) -> Verdict:
         if n > free_places(communities[code])
     ]
     if short:
-        return Verdict.fail(EXH_1, detail="；".join(short))
+        return Verdict.fail(EXH_1, detail=join_clauses(short))
     return Verdict.passed(EXH_1)
 
 
@@ -372,7 +364,7 @@ def settings_valid(ctx: GuardContext) -> Verdict:
     """A-37: shortlist ratio ≥ 1 (at least as many interviewees as places) and 0 ≤ written weight ≤ 1."""
     _, problems = resolved_settings(ctx)
     if problems:
-        return Verdict.fail(EXH_SETTINGS, problems="；".join(problems))
+        return Verdict.fail(EXH_SETTINGS, problems=join_clauses(problems))
     return Verdict.passed(EXH_SETTINGS)
 
 
@@ -431,7 +423,7 @@ def announcement_complete(ctx: GuardContext) -> Verdict:
     """EX-2: the announcement states the conditions, duties, pay and the registration deadline (A-08)."""
     missing = [t(f"fields.{name}") for name in ANNOUNCEMENT_ITEMS if ctx.value(name) in (None, "")]
     if missing:
-        return Verdict.fail(EXH_ANNOUNCEMENT, missing="、".join(missing))
+        return Verdict.fail(EXH_ANNOUNCEMENT, missing=join_list(missing))
     return Verdict.passed(EXH_ANNOUNCEMENT)
 
 
@@ -487,7 +479,7 @@ def line_closable(ctx: GuardContext) -> Verdict:
     """EX-4: a line is closed unfilled once, while it still has open places."""
     line = find_line(ctx.case.data, ctx.value("line_no"))
     if line is None:
-        known = "、".join(str(x["line_no"]) for x in lines_of(ctx.case.data))
+        known = join_list(x["line_no"] for x in lines_of(ctx.case.data))
         return Verdict.fail(EXH_LINE, line_no=ctx.value("line_no"), known=known)
     closed = closed_lines(ctx.case.data).get(str(line["line_no"]))
     if closed:
@@ -533,7 +525,7 @@ def every_line_settled(ctx: GuardContext) -> Verdict:
         if str(line["line_no"]) not in closed and int(appointed.get(int(line["line_no"]), 0)) < line["count"]
     ]
     if open_lines:
-        return Verdict.fail(EXH_COMPLETE, lines="；".join(open_lines))
+        return Verdict.fail(EXH_COMPLETE, lines=join_clauses(open_lines))
     return Verdict.passed(EXH_COMPLETE)
 
 
@@ -605,7 +597,7 @@ def line_open_for_registration(ctx: GuardContext) -> Verdict:
     rec = recruitment(ctx)
     line = find_line(rec["data"], ctx.value("line_no"))
     if line is None:
-        known = "、".join(str(x["line_no"]) for x in lines_of(rec["data"]))
+        known = join_list(x["line_no"] for x in lines_of(rec["data"]))
         return Verdict.fail(EXH_LINE, line_no=ctx.value("line_no"), known=known)
     closed = closed_lines(rec["data"]).get(str(line["line_no"]))
     if closed:
@@ -621,8 +613,8 @@ def line_open_for_registration(ctx: GuardContext) -> Verdict:
             EXH_LINE,
             "EXH_LINE_COMMUNITY_MISMATCH",
             line_no=line["line_no"],
-            expected=f"{line['community']}（{line['community_name']}）",
-            given=ctx.case.community_id if ctx.case.community_id is not None else "未指定",
+            expected=t("text.coded", code=line["community"], label=line["community_name"]),
+            given=ctx.case.community_id if ctx.case.community_id is not None else t("text.not_given"),
         )
     return Verdict.passed(EXH_LINE)
 
@@ -653,7 +645,7 @@ def declarations_made(ctx: GuardContext) -> Verdict:
         if ctx.value(name) is not True
     ]
     if missing:
-        return Verdict.fail(EXH_DECLARATION, missing="；".join(missing))
+        return Verdict.fail(EXH_DECLARATION, missing=join_clauses(missing))
     return Verdict.passed(EXH_DECLARATION)
 
 
@@ -687,7 +679,7 @@ def recruitment_in(*states: str) -> Guard:
         return Verdict.fail(
             EXH_RUNNING,
             state=recruitment_state_label(state),
-            expected="、".join(recruitment_state_label(s) for s in states),
+            expected=join_list(recruitment_state_label(s) for s in states),
         )
 
     guard.__name__ = "recruitment_in_" + "_".join(s.lower() for s in states)
