@@ -11,6 +11,7 @@ from __future__ import annotations
 from engine.spec import SAME, Procedure, Roles
 from engine.text import has, t
 
+# Data, not a message: the full-width look-alike that replaces each character Mermaid would parse.
 _UNSAFE = {":": "：", '"': "＂", ";": "；", "#": "＃", "\n": " ", "{": "（", "}": "）"}
 
 
