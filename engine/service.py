@@ -362,10 +362,14 @@ class Engine:
         if case.state not in step.source:
             available = [s.trigger for s in proc.steps_from(case.state) if not s.automatic]
             open_now = join_list(available) if available else t("text.none")
-            raise TriggerNotAvailable(
-                "TRIGGER_NOT_AVAILABLE",
-                details={"trigger": trigger, "state": case.state, "available": open_now},
-            )
+            details: dict[str, Any] = {"trigger": trigger, "state": case.state, "available": open_now}
+            order = proc.out_of_order_rule(trigger, case.state)
+            if order is not None:  # the source's ordering rule, cited (e.g. EXH_STEP_ORDER)
+                extra = order.params(_view(case)) if order.params is not None else {}
+                rule = order.rule
+                raise TriggerNotAvailable(rule.code, rule_id=rule.id, citation=rule.citation,
+                                          details={**details, **extra})
+            raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details=details)
         return step
 
     def _step_roles(self, step: Step, policy: Policy) -> list[str]:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.guards import GuardContext, Verdict
+    from engine.guards import CaseView, GuardContext, Verdict
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,18 @@ class Step:
 
 
 @dataclass(frozen=True)
+class OutOfOrder:
+    """An ordering rule of the source: `triggers` tried while the case rests in one of `states` (where they
+    are not open) are refused citing `rule` (e.g. EXH_STEP_ORDER: 面试 before 笔试) instead of the generic
+    TRIGGER_NOT_AVAILABLE. `params` fills the rule's message from the case."""
+
+    triggers: tuple[str, ...]
+    states: tuple[str, ...]
+    rule: Rule
+    params: Callable[[CaseView], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class Procedure:
     """A declared procedure: compiled into a `transitions` machine by `engine.machine`."""
 
@@ -242,6 +254,7 @@ class Procedure:
     policy_flag: str | None = None  # policy key that must be true for the pack to run it
     load_facts: Callable[[Any, Any], Mapping[str, Any]] | None = None
     parent: str | None = None  # procedure code of the parent case (candidate → recruitment)
+    out_of_order: tuple[OutOfOrder, ...] = ()  # ordering rules cited when a trigger is tried too early/late
 
     @property
     def opening_step(self) -> Step:
@@ -259,6 +272,10 @@ class Procedure:
             if s.trigger == trigger:
                 return s
         return None
+
+    def out_of_order_rule(self, trigger: str, state: str) -> OutOfOrder | None:
+        """The ordering rule explaining why `trigger` is not open from `state`, if the procedure has one."""
+        return next((o for o in self.out_of_order if trigger in o.triggers and state in o.states), None)
 
     def steps_from(self, state: str) -> list[Step]:
         return [s for s in self.steps if state in s.source]

@@ -42,9 +42,26 @@ def _declaration_problems(proc: Procedure) -> list[str]:
     for step in proc.steps:
         problems.extend(_step_problems(proc, step, states, edges))
 
+    problems.extend(_order_problems(proc, states))
+
     if opening and not problems:
         problems.extend(_graph_problems(proc, opening[0].dest, states, edges))
     return problems
+
+
+def _order_problems(proc: Procedure, states: set[str]) -> list[str]:
+    """An ordering rule (OutOfOrder) names existing non-opening triggers and declared, non-final states from
+    which each trigger is not open (otherwise the rule could never apply)."""
+    found: list[str] = []
+    for order in proc.out_of_order:
+        for trigger in order.triggers:
+            step = proc.step(trigger)
+            for state in order.states:
+                if (step is None or step.opens_case or state not in states or state in proc.final
+                        or state in step.source):
+                    found.append(text.t("definition.step", trigger=trigger, problem=text.t(
+                        "definition.step_problem.out_of_order", rule=order.rule.code, state=state)))
+    return found
 
 
 def _step_problems(proc: Procedure, step: Step, states: set[str], edges: dict[str, set[str]]) -> list[str]:

@@ -12,15 +12,16 @@ Decisions where the spec is silent (see also the guard modules):
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from engine.guards import CaseView
-from engine.spec import DeadlineSpec, Field, Notice, PolicyRole, Procedure, Roles, Step
+from engine.spec import DeadlineSpec, Field, Notice, OutOfOrder, PolicyRole, Procedure, Roles, Step
 from engine.spec import FieldType as F
 from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, assumption
 from workflows.guards import publicity as pub
 from workflows.guards import rehiring as g
-from workflows.guards.common import date_not_before, date_not_in_future
+from workflows.guards.common import as_date, date_not_before, date_not_in_future
 
 CODE = "assessment_rehiring"
 
@@ -66,6 +67,13 @@ def rehire_facts(store: Any, case: CaseView) -> dict[str, Any]:
     return facts
 
 
+def publicity_running(case: CaseView) -> dict[str, Any]:
+    """RH_PUBLICITY_RUNNING's message parameters: the publicity's last day and the first day after it."""
+    last = as_date(case.data.get(pub.LAST_DAY))
+    return {} if last is None else {"last_day": last.isoformat(),
+                                    "next_day": (last + timedelta(days=1)).isoformat()}
+
+
 ASSESSMENT_REHIRING = Procedure(
     code=CODE,
     version=1,
@@ -73,6 +81,9 @@ ASSESSMENT_REHIRING = Procedure(
     final=FINAL,
     cites=(ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5),
     load_facts=rehire_facts,
+    # RH-4 (seed 000 第六条4): the report waits for the end of the publicity; tried while it runs, the
+    # refusal cites the rule and names the last day instead of the generic TRIGGER_NOT_AVAILABLE.
+    out_of_order=(OutOfOrder(("report",), (IN_PUBLICITY,), g.RH_4_TIME, publicity_running),),
     steps=(
         Step(  # TM-3: one case per appointment of the expiring term
             "open", (), OPEN, (Roles.DISTRICT_CIVIL_AFFAIRS,), (ART5, ART6_1),

@@ -11,7 +11,8 @@ Two procedures:
 - `exam_candidate` (报名, C-1…C-9): a child case of a recruitment, opened by the CANDIDATE for one
   vacancy line (the case's community is the line's community). The four steps 笔试 → 面试 → 考察 →
   体检 follow one another by construction (EXH_STEP_ORDER): each is a trigger available only from the
-  state the previous one leads to, so a step out of order is refused as TRIGGER_NOT_AVAILABLE.
+  state the previous one leads to; a step out of order is refused citing EXH_STEP_ORDER (seed 000 第八条,
+  see `_step_order`).
 
 Facts are loaded here (I/O), the rules are pure functions in `workflows.guards.exam_hiring`.
 """
@@ -19,10 +20,11 @@ Facts are loaded here (I/O), the rules are pure functions in `workflows.guards.e
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
 from engine.guards import CaseView
-from engine.spec import DeadlineSpec, Field, PolicyRole, Procedure, Roles, Step
+from engine.spec import DeadlineSpec, Field, OutOfOrder, PolicyRole, Procedure, Roles, Rule, Step
 from engine.spec import FieldType as F
 from storage.records import CommunityRecord, TermRecord
 from workflows.citations import ART2, ART4, ART5, ART7, ART7_3, ART8, assumption
@@ -505,3 +507,25 @@ EXAM_CANDIDATE = Procedure(
         ),
     ),
 )
+
+
+# EXH_STEP_ORDER (seed 000 第八条; A-37: the listing order is the execution order): 笔试 → 面试 → 考察 → 体检,
+# then 聘用. One of these steps tried from another state of that pipeline is refused citing the article, not
+# with the generic TRIGGER_NOT_AVAILABLE (terminal states and the publicity keep the generic refusal).
+EXH_STEP_ORDER = Rule("EXH-ORDER", "EXH_STEP_ORDER", (ART8, assumption(37)))
+ORDERED_STEPS = ("record_written", "record_interview", "pass_inspection", "fail_inspection", "pass_medical",
+                 "fail_medical", "appoint")
+PIPELINE = (g.APPLIED, g.QUALIFIED, g.WRITTEN_DONE, g.INTERVIEW_DONE, g.INSPECTION_PASSED, g.MEDICAL_PASSED)
+
+
+def _step_order(proc: Procedure) -> Procedure:
+    rules = []
+    for trigger in ORDERED_STEPS:
+        step = proc.step(trigger)
+        assert step is not None
+        states = tuple(s for s in PIPELINE if s not in step.source)
+        rules.append(OutOfOrder((trigger,), states, EXH_STEP_ORDER))
+    return replace(proc, out_of_order=tuple(rules))
+
+
+EXAM_CANDIDATE = _step_order(EXAM_CANDIDATE)

@@ -300,14 +300,15 @@ def test_registration_must_name_the_line_community(exam: Exam) -> None:
 
 
 def test_interview_before_written_exam_is_impossible(exam: Exam) -> None:
-    """EXH_STEP_ORDER: 面试 cannot be recorded before the 笔试 score (the trigger is not available)."""
+    """EXH_STEP_ORDER: 面试 cannot be recorded before the 笔试 score (refused citing 第八条)."""
     rid = published(exam)
     cid = register(exam, rid, "cand1", person("19900315"))
     qualify(exam, cid)
     close_and_start(exam, rid)
     with pytest.raises(TriggerNotAvailable) as info:
         interview(exam, cid, "90")
-    assert info.value.code == "TRIGGER_NOT_AVAILABLE"
+    assert (info.value.code, info.value.rule_id) == ("EXH_STEP_ORDER", "EXH-ORDER")
+    assert "seed 000 第八条" in info.value.message_zh
     for trigger in ("pass_inspection", "pass_medical", "appoint"):
         with pytest.raises(TriggerNotAvailable):
             exam.app.engine.fire(cid, trigger, "bureau", {})
