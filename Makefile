@@ -23,6 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy engine storage workflows notifications
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

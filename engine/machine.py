@@ -101,7 +101,9 @@ def _guard_condition(trigger: str) -> Callable[[EventData], bool]:
         evaluation = evaluate(step, ctx.guard_context)
         if evaluation.blocking:
             raise GuardRejected([v.to_error() for v in evaluation.blocking])
-        event.model.evaluation = evaluation
+        model = event.model
+        assert isinstance(model, CaseModel)
+        model.evaluation = evaluation
         return True
 
     condition.__name__ = f"guards_of_{trigger}"

@@ -387,20 +387,19 @@ class Engine:
         """The user acting in the first of the step's roles they hold. Policy-chosen roles (A-21, RES-3) are
         resolved against the case's pinned pack, or, when opening a case, the user's district pack."""
         user = store.user_by_login(login)
-        roles = [r.value if isinstance(r, Roles) else None for r in step.roles]
         resolved: list[str] = []
-        for ref, plain in zip(step.roles, roles, strict=True):
-            if plain is not None:
-                resolved.append(plain)
+        for ref in step.roles:
+            if isinstance(ref, Roles):
+                resolved.append(ref.value)
             elif policy is not None:
-                resolved.append(str(policy.get(ref.key)))  # type: ignore[union-attr]
+                resolved.append(str(policy.get(ref.key)))
             else:
                 district = user.district_id or (
                     store.street(user.street_id).district_id if user.street_id else None
                 )
                 pack = get_pack(store.district_pack(district)) if district else None
                 if pack is not None:
-                    resolved.append(str(pack.get(ref.key)))  # type: ignore[union-attr]
+                    resolved.append(str(pack.get(ref.key)))
         for role in resolved:
             if role in user.roles:
                 return _actor_from(user, role)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.records import DEFAULT_STREET_KIND
@@ -15,6 +15,10 @@ from storage.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
+    # Every model here is mapped to a Table (declarative), which Core insert/update/delete need; the
+    # base class declares the wider FromClause.
+    __table__: ClassVar[Table]
+
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime,
     }

@@ -73,6 +73,12 @@ _DISTRICT_PACK = select(DI.c.pack).where(DI.c.id == bindparam("b_id"))
 _STREET = select(ST).where(ST.c.id == bindparam("b_id"))
 
 
+def _new_id(primary_key: Sequence[Any] | None) -> int:
+    """The id of the row a single-row INSERT just wrote (SQLAlchemy reports it for every such insert)."""
+    assert primary_key is not None
+    return int(primary_key[0])
+
+
 def _case(row: Any) -> CaseRecord:
     return CaseRecord(**{k: getattr(row, k) for k in CaseRecord.__dataclass_fields__})
 
@@ -94,7 +100,7 @@ class Store:
 
     def insert_case(self, values: Mapping[str, Any]) -> int:
         result = self.conn.execute(_INSERT_CASE, dict(values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return _new_id(result.inserted_primary_key)
 
     def update_case(
         self,
@@ -217,7 +223,7 @@ class Store:
     # ---------------- deadlines ----------------
     def insert_deadline(self, values: Mapping[str, Any]) -> int:
         result = self.conn.execute(_INSERT_DEADLINE, dict(values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return _new_id(result.inserted_primary_key)
 
     def cancel_deadlines(self, case_id: int, state: str) -> int:
         result = self.conn.execute(_CANCEL_DEADLINES, {"b_case": case_id, "b_state": state})
@@ -273,7 +279,7 @@ class Store:
     # ---------------- outbox ----------------
     def insert_outbox(self, values: Mapping[str, Any]) -> int:
         result = self.conn.execute(_INSERT_OUTBOX, dict(values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return _new_id(result.inserted_primary_key)
 
     def outbox(self, *, case_id: int | None = None, status: str | None = None) -> list[Any]:
         q = select(OB).order_by(OB.c.id)
@@ -287,7 +293,7 @@ class Store:
     def insert(self, table: str, values: Mapping[str, Any]) -> int:
         tbl = m.Base.metadata.tables[table]
         result = self.conn.execute(insert(tbl).values(**values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return _new_id(result.inserted_primary_key)
 
     def district_by_code(self, code: str) -> Any:
         row = self.conn.execute(select(DI).where(DI.c.code == code)).first()
@@ -456,7 +462,7 @@ class Store:
 
     def insert_fact(self, table: str, values: Mapping[str, Any]) -> int:
         result = self.conn.execute(insert(self._fact_table(table)).values(**values))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return _new_id(result.inserted_primary_key)
 
     def fact(self, table: str, fact_id: int) -> dict[str, Any] | None:
         tbl = self._fact_table(table)

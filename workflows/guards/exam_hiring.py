@@ -184,9 +184,9 @@ def show(value: Fraction) -> str:
 
 def recruitment(ctx: GuardContext) -> Mapping[str, Any]:
     rec = ctx.facts.get("recruitment")
-    if rec is None:
+    if not isinstance(rec, Mapping):
         raise AssertionError("a candidate case is always a child of a recruitment")
-    return rec  # type: ignore[no-any-return]
+    return rec
 
 
 def lines_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
