@@ -554,3 +554,89 @@ def test_unknown_trigger_is_not_found_and_stale_version_is_a_conflict(
         user="s1_office",
         now=DAY,
     )
+
+
+# ---------------------------------------------------------------- interplay (spec §4.3)
+
+
+def test_dismissal_taking_effect_ends_the_open_rehiring_case(approved: Shequ, tmp_path: Path) -> None:
+    """§4.3 Interplay: once 李四's dismissal takes effect, SYSTEM ends the open re-hiring case
+    NOT_REHIRED(NO_LONGER_IN_OFFICE); no successor appointment can follow."""
+    sh = approved
+    opened = sh.ok(
+        "case",
+        "open",
+        "dismissal",
+        "--worker",
+        WORKER,
+        *sets(ground="DIS-G3", allegation="严重失职"),
+        user="s1_office",
+        now=DAY,
+    )
+    dismissal = str(opened["case_id"])
+    refs = data_file(tmp_path, "evidence.json", {"evidence_refs": ["调查报告"]})
+    sh.ok("case", "fire", dismissal, "compile_evidence", "--data", refs, user="s1_office", now=DAY)
+    sh.ok(
+        "case",
+        "fire",
+        dismissal,
+        "confirm_ground",
+        *sets(meeting_date=DAY, minutes_ref="纪要"),
+        user="s1_party",
+        now=DAY,
+    )
+    sh.ok(
+        "case",
+        "fire",
+        dismissal,
+        "approve",
+        *sets(decision_no="D-1", decision_date=DAY, effective_date="2025-01-20"),
+        user="bureau",
+        now=DAY,
+    )
+    sh.ok(
+        "case", "fire", dismissal, "record_notice", *sets(notice_delivered_on=DAY), user="s1_office", now=DAY
+    )
+    assert case_state(sh, 1) == "APPLICATION_APPROVED"
+    run = sh.ok("deadlines", "run", "--until", "2025-01-20T00:00", now=DAY)
+    assert [(f["fires"], f["outcome"]) for f in run["fired"]] == [("take_effect", "FIRED")]
+    shown = sh.ok("case", "show", CASE)
+    assert (shown["case"]["state"], shown["case"]["closed"]) == ("NOT_REHIRED", True)
+    assert shown["timeline"][-1]["action"] == "close_moot"
+    data = case_data(sh, 1)
+    assert (data["not_rehired_reasons"], data["moot_reason"]) == (["NO_LONGER_IN_OFFICE"], "DISMISSED")
+    assert sh.ok("deadlines", "list", "--case", CASE, "--status", "PENDING")["deadlines"] == []
+
+
+def test_resignation_taking_effect_ends_the_open_rehiring_case(approved: Shequ) -> None:
+    """§4.3 Interplay: once 李四's resignation takes effect, the open re-hiring case ends NOT_REHIRED."""
+    sh = approved
+    opened = sh.ok(
+        "case",
+        "open",
+        "resignation",
+        "--worker",
+        WORKER,
+        *sets(submitted_on=DAY, written="是", document_ref="辞职申请"),
+        user="li",
+        now=DAY,
+    )
+    resignation = str(opened["case_id"])
+    sh.ok(
+        "case",
+        "fire",
+        resignation,
+        "approve",
+        *sets(decided_on=DAY, minutes_ref="M1"),
+        user="s1_party",
+        now=DAY,
+    )
+    run = sh.ok("deadlines", "run", "--until", "2025-02-07T00:00", now=DAY)
+    assert ("separate", "FIRED") in [(f["fires"], f["outcome"]) for f in run["fired"]]
+    assert case_state(sh, int(resignation)) == "EFFECTIVE"
+    data = case_data(sh, 1)
+    assert (case_state(sh, 1), data["not_rehired_reasons"], data["moot_reason"]) == (
+        "NOT_REHIRED",
+        ["NO_LONGER_IN_OFFICE"],
+        "RESIGNED",
+    )

@@ -363,7 +363,8 @@ def effective_on(case_data: Mapping[str, Any]) -> date:
 def on_take_effect(ctx: GuardContext) -> Effect:
     """DS-6: the appointment ends DISMISSED(ground); its last day is the day before the dismissal takes
     effect (an appointment's end date is its last day of service, as for resignation). Open resignation
-    and other dismissal cases of the worker become moot (A-31)."""
+    and other dismissal cases of the worker become moot (A-31); an open re-hiring case ends
+    NOT_REHIRED(NO_LONGER_IN_OFFICE) (spec §4.3 Interplay)."""
     ground = _ground(ctx)
     start = effective_on(ctx.case.data)
     last_day = start - timedelta(days=1)
@@ -372,8 +373,8 @@ def on_take_effect(ctx: GuardContext) -> Effect:
     if appointment is not None:
         actions.append(EndAppointment(int(appointment.id), last_day, f"DISMISSED({ground})"))
     if ctx.case.worker_id is not None:
-        actions.append(CloseRelatedCases(ctx.case.worker_id, "resignation", "close_moot", "DISMISSED"))
-        actions.append(CloseRelatedCases(ctx.case.worker_id, "dismissal", "close_moot", "DISMISSED"))
+        for procedure in ("resignation", "dismissal", "assessment_rehiring"):
+            actions.append(CloseRelatedCases(ctx.case.worker_id, procedure, "close_moot", "DISMISSED"))
     return Effect(data={"effective_on": start.isoformat(), "last_day_of_service": last_day.isoformat(),
                         "ended_appointment_id": appointment.id if appointment is not None else None},
                   actions=tuple(actions))

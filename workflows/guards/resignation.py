@@ -119,7 +119,8 @@ def on_filing(ctx: GuardContext) -> Effect:
 
 
 def on_separation(ctx: GuardContext) -> Effect:
-    """RS-6: the appointment ends RESIGNED on the separation date; an open dismissal becomes moot (A-31)."""
+    """RS-6: the appointment ends RESIGNED on the separation date; an open dismissal becomes moot (A-31) and
+    an open re-hiring case ends NOT_REHIRED(NO_LONGER_IN_OFFICE) (spec §4.3 Interplay)."""
     separation = as_date(ctx.case.data["separation_date"])
     assert separation is not None
     actions: list = []
@@ -127,6 +128,7 @@ def on_separation(ctx: GuardContext) -> Effect:
         actions.append(EndAppointment(int(ctx.case.data["appointment_id"]), separation, "RESIGNED"))
     if ctx.case.worker_id is not None:
         actions.append(CloseRelatedCases(ctx.case.worker_id, "dismissal", "close_moot", "RESIGNED"))
+        actions.append(CloseRelatedCases(ctx.case.worker_id, "assessment_rehiring", "close_moot", "RESIGNED"))
     return Effect(data={"separated_on": separation.isoformat()}, actions=tuple(actions))
 
 
