@@ -16,6 +16,8 @@ from typing import Any
 
 from engine import idcard, text
 from engine.audit import VerifyReport, verify
+from engine.errors import NotFound
+from engine.guards import SYSTEM_ACTOR
 from engine.spec import CITATION_SEPARATOR, Procedure
 from storage.records import AppointmentRecord, AuditRecord, CaseRecord, DeadlineRecord, WorkerRecord
 from storage.repository import Store
@@ -289,8 +291,16 @@ def _appointment_view(a: AppointmentRecord, index: OrgIndex) -> AppointmentView:
         a.id, community.code if community else None, a.category, category_label(a.category), a.position,
         a.method, a.decision_no, a.start_date, a.end_date, a.term_id, a.status,
         label(f"cli.status.appointment.{a.status}", a.status), a.end_reason,
-        label(f"cli.end_reasons.{a.end_reason}", a.end_reason) if a.end_reason else "",
-        a.predecessor_id, a.successor_id)
+        end_reason_label(a.end_reason), a.predecessor_id, a.successor_id)
+
+
+def end_reason_label(reason: str | None) -> str:
+    """`RESIGNED` → 辞职; a reason carrying its ground, `DISMISSED(DIS-G3)` → 解除聘用（DIS-G3）."""
+    if not reason:
+        return ""
+    code, sep, rest = reason.partition("(")
+    base = label(f"cli.end_reasons.{code}", code)
+    return text.t("cli.records.end_reason_ground", reason=base, ground=rest.rstrip(")")) if sep else base
 
 
 def workers(db: Database, *, community: str | None = None) -> list[WorkerView]:
@@ -311,6 +321,117 @@ def worker_profile(db: Database, worker_id: int) -> WorkerProfile:
         return WorkerProfile(_worker_view(w, index), redact(dict(w.record or {})),
                              [_appointment_view(a, index) for a in apps],
                              [_case_row(c, index, names) for c in cases])
+
+
+# ---------------------------------------------------------------- recorded worker facts (workflows.records)
+
+# The fact tables of workflows.records (annual FINAL grades, absence days, elected office after 换届).
+RECORD_TABLES = ("annual_grades", "absence_days", "elected_offices")
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """One stored row of a worker's recorded facts, as written: an original record, a correction (it
+    supersedes an earlier row) or a withdrawal (a correction that removes the fact). `current` is true
+    for a row that is neither superseded nor a withdrawal, i.e. a fact the computed grounds read."""
+
+    table: str
+    table_label: str
+    id: int
+    worker_id: int
+    worker_name: str
+    kind: str  # RECORD | CORRECTION | WITHDRAWAL
+    kind_label: str
+    current: bool
+    supersedes_id: int | None
+    superseded_by_id: int | None
+    values: dict[str, Any]
+    value_text: str
+    source_ref: str
+    reason: str | None
+    authority: str | None
+    recorded_by: str
+    recorded_by_name: str
+    recorded_role: str
+    recorded_role_label: str
+    recorded_at: datetime
+
+
+def _record_values(table: str, row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The row's own values with their labels, and one line for people."""
+    if table == "annual_grades":
+        grade = str(row["grade"])
+        values: dict[str, Any] = {"year": int(row["year"]), "grade": grade,
+                                  "grade_label": label(f"records.grade.{grade}", grade)}
+        return values, text.t("cli.records.value.annual_grades", year=values["year"],
+                              grade=values["grade_label"])
+    if table == "absence_days":
+        half_days = int(row["half_days"])
+        kind = str(row["kind"])
+        values = {"day": row["day"], "half_days": half_days, "days": "1" if half_days == 2 else "0.5",
+                  "kind": kind, "kind_label": label(f"records.absence_kind.{kind}", kind)}
+        amount = text.t("cli.records.whole_day" if half_days == 2 else "cli.records.half_day")
+        return values, text.t("cli.records.value.absence_days", day=row["day"].isoformat(), amount=amount,
+                              kind=values["kind_label"])
+    body = str(row["body"])
+    values = {"election_date": row["election_date"], "in_office": bool(row["in_office"]), "body": body,
+              "body_label": label(f"cli.records.body.{body}", body), "position": row["position"],
+              "term_id": row["term_id"]}
+    outcome = text.t("cli.records.in_office" if values["in_office"] else "cli.records.not_in_office",
+                     body=values["body_label"])
+    position = text.t("cli.records.position", position=row["position"]) if row["position"] else ""
+    return values, text.t("cli.records.value.elected_offices", election=row["election_date"].isoformat(),
+                          outcome=outcome, position=position)
+
+
+def _record_view(table: str, row: Mapping[str, Any], superseded_by: int | None, worker_name: str,
+                 user_names: Mapping[str, str]) -> RecordView:
+    withdrawn = bool(row["withdrawn"])
+    kind = "WITHDRAWAL" if withdrawn else ("CORRECTION" if row["supersedes_id"] is not None else "RECORD")
+    values, value_text = _record_values(table, row)
+    login = str(row["recorded_by"])
+    return RecordView(
+        table, label(f"records.table.{table}", table), int(row["id"]), int(row["worker_id"]), worker_name,
+        kind, text.t(f"cli.records.kind.{kind}"), not withdrawn and superseded_by is None,
+        row["supersedes_id"], superseded_by, values, value_text, str(row["source_ref"]), row["reason"],
+        row["authority"], login, user_names.get(login, login), str(row["recorded_role"]),
+        role_label(str(row["recorded_role"])), row["recorded_at"])
+
+
+def _user_names(store: Store, logins: Iterable[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for login in set(logins):
+        try:
+            names[login] = store.user_by_login(login).name
+        except NotFound:  # `system` (SYSTEM has no user row), or a login since removed
+            names[login] = SYSTEM_ACTOR.name if login == SYSTEM_ACTOR.login else login
+    return names
+
+
+def record_history(db: Database, worker_id: int, tables: Iterable[str] = RECORD_TABLES) -> list[RecordView]:
+    """Every stored row of the worker's recorded facts (originals, corrections, withdrawals), table by
+    table in the order recorded. An unknown worker is NotFound (WORKER_NOT_FOUND)."""
+    with db.read() as store:
+        worker = store.worker(worker_id)
+        rows = [(table, row) for table in tables for row in store.facts(table, worker_id, current_only=False)]
+        newer = {(table, row["supersedes_id"]): int(row["id"]) for table, row in rows
+                 if row["supersedes_id"] is not None}
+        names = _user_names(store, (str(row["recorded_by"]) for _, row in rows))
+        return [_record_view(table, row, newer.get((table, int(row["id"]))), worker.name, names)
+                for table, row in rows]
+
+
+def record_view(db: Database, table: str, record_id: int) -> RecordView:
+    """One stored row of a fact table (RECORD_NOT_FOUND when there is none)."""
+    with db.read() as store:
+        row = store.fact(table, record_id) if table in RECORD_TABLES else None
+        if row is None:
+            raise NotFound("RECORD_NOT_FOUND", details={"what": label(f"records.table.{table}", table),
+                                                        "id": record_id})
+        newer = store.superseded_by(table, record_id)
+        worker = store.worker(int(row["worker_id"]))
+        names = _user_names(store, [str(row["recorded_by"])])
+        return _record_view(table, row, int(newer["id"]) if newer else None, worker.name, names)
 
 
 # ---------------------------------------------------------------- cases

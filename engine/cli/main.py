@@ -12,7 +12,20 @@ from typing import Any
 import click
 
 from engine import logging as shequ_logging
-from engine.cli import audit, cases, db, deadlines, demo, org, policy, procedures, terms, users, workers
+from engine.cli import (
+    audit,
+    cases,
+    db,
+    deadlines,
+    demo,
+    org,
+    policy,
+    procedures,
+    records,
+    terms,
+    users,
+    workers,
+)
 from engine.cli.base import ShequGroup, State
 from engine.cli.params import INSTANT
 from engine.text import t
@@ -38,7 +51,7 @@ def cli(ctx: click.Context, db_url: str | None, login: str | None, now: datetime
 
 
 for group in (db.group, org.group, users.group, workers.group, terms.group, cases.group, audit.group,
-              procedures.group, policy.group, deadlines.group):
+              procedures.group, policy.group, deadlines.group, records.group):
     cli.add_command(group)
 cli.add_command(demo.demo)
 

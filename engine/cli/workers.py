@@ -11,7 +11,7 @@ import click
 from engine import queries
 from engine.admin import CATEGORIES, EDUCATION_LEVELS
 from engine.cli.base import ShequGroup, State, pass_state
-from engine.cli.output import emit, fmt, labelled, table
+from engine.cli.output import emit, fmt, labelled, table, when
 from engine.cli.params import DATE
 from engine.errors import InvalidInput
 from engine.text import t
@@ -90,9 +90,22 @@ def show(state: State, worker_id: int) -> None:
                     t("cli.case.col_opened")]
     lines += ["  " + line for line in table(
         case_headers, [(c.id, c.procedure_title, c.state_label, c.opened_at) for c in p.cases])]
+    # Recorded grades, absences and elected office (workflows.records): the current facts here, every
+    # original, correction and withdrawal in `shequ record history`.
+    history = queries.record_history(state.app().db, worker_id)
+    facts = [r for r in history if r.current]
+    lines.append(t("cli.records.facts_title"))
+    lines += ["  " + line for line in table(
+        [t("cli.records.col_table"), t("cli.records.col_id"), t("cli.records.col_value"),
+         t("cli.records.col_source"), t("cli.records.col_by"), t("cli.records.col_at")],
+        [(r.table_label, r.id, r.value_text, r.source_ref, r.recorded_by_name, when(r.recorded_at))
+         for r in facts])]
+    if len(history) > len(facts):
+        lines.append(t("cli.records.facts_hidden", count=len(history) - len(facts), id=worker_id))
     emit(state.json, {"worker": asdict(w), "record": p.record,
                       "appointments": [asdict(a) for a in p.appointments],
-                      "cases": [asdict(c) for c in p.cases]}, lines)
+                      "cases": [asdict(c) for c in p.cases],
+                      "recorded_facts": [asdict(r) for r in facts]}, lines)
 
 
 @group.command("import", help=t("cli.help.worker_import"))
