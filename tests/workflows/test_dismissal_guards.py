@@ -195,14 +195,16 @@ def test_effective_on(delivered: str | None, expected: date) -> None:
 
 def test_take_effect_ends_the_appointment_and_moots_related_cases() -> None:
     """DS-6: ENDED(DISMISSED, ground), last day = the day before the effect; the worker's resignation and
-    other dismissal cases are closed as moot (A-31)."""
+    other dismissal cases are closed as moot (A-31), and an open re-hiring case too (§4.3 Interplay)."""
     effect = g.on_take_effect(ctx(data={"ground": "DIS-G4", "effective_date": "2025-02-01"},
                                   facts={"appointment": APPOINTMENT}))
-    end, resignation, dismissal = effect.actions
+    end, resignation, dismissal, rehiring = effect.actions
     assert (end.appointment_id, end.end_date, end.end_reason) == (7, date(2025, 1, 31), "DISMISSED(DIS-G4)")
     assert (resignation.procedure, resignation.trigger, resignation.reason) == ("resignation", "close_moot",
                                                                                 "DISMISSED")
     assert (dismissal.procedure, dismissal.trigger) == ("dismissal", "close_moot")
+    assert (rehiring.procedure, rehiring.trigger, rehiring.reason) == ("assessment_rehiring", "close_moot",
+                                                                       "DISMISSED")
 
 
 # ---------------------------------------------------------------- DIS-G7a, DIS-G7b
