@@ -12,7 +12,7 @@ import click
 
 from engine import queries
 from engine.cli.base import ShequGroup, State, pass_state
-from engine.cli.output import deadline_lines, emit, fmt, labelled, table, timeline_lines, when
+from engine.cli.output import brief, deadline_lines, emit, fmt, labelled, table, timeline_lines, when
 from engine.cli.params import build_payload, payload_options
 from engine.errors import NotFound
 from engine.service import TransitionResult, TriggerPreview
@@ -181,7 +181,7 @@ def show_cmd(state: State, case_id: int) -> None:
     if s.parent_case_id is not None:
         lines.append(t("cli.case.show_parent", parent=s.parent_case_id))
     lines.append(t("cli.case.data"))
-    lines += [f"  {labelled(d.label, d.name)}：{fmt(d.value)}" for d in s.data] or ["  —"]
+    lines += [f"  {labelled(d.label, d.name)}：{brief(d.value)}" for d in s.data] or ["  —"]
     lines.append(t("cli.case.open_triggers"))
     lines += [f"  {labelled(o.label, o.trigger)} → {o.dest_label}" for o in s.open_triggers] or ["  —"]
     lines.append(t("cli.case.deadlines"))

@@ -75,6 +75,28 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+BRIEF_COLUMNS = 100  # display columns a human view gives one value before eliding it
+BRIEF_ITEMS = 3  # list items a human view shows before summarising the rest
+
+
+def brief(value: Any) -> str:
+    """A value for a human view: long lists summarised, long structures elided (`--json` has it all)."""
+    if isinstance(value, list | tuple) and len(value) > BRIEF_ITEMS:
+        shown = "、".join(fmt(v) for v in value[:BRIEF_ITEMS])
+        text = t("cli.common.more_items", shown=shown, count=len(value))
+    else:
+        text = fmt(value)
+    if width(text) <= BRIEF_COLUMNS:
+        return text
+    cut, used = [], 0
+    for ch in text:
+        used += width(ch)
+        if used > BRIEF_COLUMNS:
+            break
+        cut.append(ch)
+    return "".join(cut) + t("cli.common.elided")
+
+
 def width(text: str) -> int:
     """Display width in a terminal: CJK wide and full-width characters take two columns."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
@@ -124,7 +146,7 @@ def timeline_lines(entries: Sequence[Any], *, with_case: bool = True) -> list[st
         if e.rule_ids or e.citations:
             lines.append(t("cli.timeline.rules", rules=fmt(e.rule_ids), citations=fmt(e.citations)))
         if e.payload:
-            lines.append(t("cli.timeline.payload", payload=fmt(e.payload)))
+            lines.append(t("cli.timeline.payload", payload=brief(e.payload)))
         for o in e.overrides:
             lines.append(t("cli.timeline.override", code=o.get("code"), reason=o.get("reason"),
                            role=o.get("by_role")))
