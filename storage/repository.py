@@ -532,3 +532,189 @@ class Store:
             .group_by(C.c.state)
         )
         return {str(r.state): int(r.n) for r in rows}
+
+    # ---------------- terms, 换届 and performance pay (issue 5 part B) ----------------
+    # Reads and writes of the term machine (workflows.terms), the changeover fan-out (engine.changeover) and
+    # the pay table (workflows.pay). Term status and windows change through `update_term` above.
+
+    def term_detail(self, term_id: int) -> dict[str, Any]:
+        """Every column of a term, the wage reference (`wage_ref` JSON) included."""
+        row = self.conn.execute(select(T).where(T.c.id == term_id)).first()
+        if row is None:
+            raise NotFound("TERM_NOT_FOUND", details={"term": term_id})
+        return dict(row._mapping)
+
+    def term_appointments(
+        self,
+        term_id: int,
+        *,
+        statuses: Sequence[str] = ("ACTIVE", "HOLDOVER"),
+        community_id: int | None = None,
+    ) -> list[AppointmentRecord]:
+        """Appointments belonging to a term (optionally of one community), in id order."""
+        q = select(P).where(P.c.term_id == term_id, P.c.status.in_(list(statuses))).order_by(P.c.id)
+        if community_id is not None:
+            q = q.where(P.c.community_id == community_id)
+        return [_rec(AppointmentRecord, r) for r in self.conn.execute(q)]
+
+    def set_appointment_status(self, appointment_id: int, status: str) -> None:
+        """HOLDOVER at term end (TERM-6); ending goes through `end_appointment`."""
+        self.conn.execute(update(P).where(P.c.id == appointment_id).values(status=status))
+
+    def cases_of(
+        self, procedure: str, *, district_id: int, community_id: int | None = None, open_only: bool = False
+    ) -> list[CaseRecord]:
+        """Every case of `procedure` in the district (optionally of one community), in id order, no limit."""
+        q = select(C).where(C.c.procedure == procedure, C.c.district_id == district_id).order_by(C.c.id)
+        if community_id is not None:
+            q = q.where(C.c.community_id == community_id)
+        if open_only:
+            q = q.where(C.c.closed.is_(False))
+        return [_case(r) for r in self.conn.execute(q)]
+
+    def appointments_overlapping(self, worker_ids: Sequence[int], start: date, end: date
+                                 ) -> list[AppointmentRecord]:
+        """Appointments of any status of these workers that were in force at some day of [start, end]."""
+        if not worker_ids:
+            return []
+        q = (
+            select(P)
+            .where(P.c.worker_id.in_(list(worker_ids)), P.c.start_date <= end)
+            .where((P.c.end_date.is_(None)) | (P.c.end_date >= start))
+            .order_by(P.c.id)
+        )
+        return [_rec(AppointmentRecord, r) for r in self.conn.execute(q)]
+
+    def community_worker_ids(self, community_id: int, start: date, end: date) -> list[int]:
+        """Workers with an appointment of any status in the community in force at some day of [start, end]."""
+        q = (
+            select(P.c.worker_id)
+            .where(P.c.community_id == community_id, P.c.start_date <= end)
+            .where((P.c.end_date.is_(None)) | (P.c.end_date >= start))
+            .distinct()
+        )
+        return sorted(int(r.worker_id) for r in self.conn.execute(q))
+
+    def current_grades(self, worker_ids: Sequence[int], year: int) -> dict[int, dict[str, Any]]:
+        """The current (not superseded, not withdrawn) annual grade row of each worker for `year`."""
+        if not worker_ids:
+            return {}
+        tbl = m.AnnualGrade.__table__
+        newer = tbl.alias("newer")
+        q = select(tbl).where(
+            tbl.c.worker_id.in_(list(worker_ids)),
+            tbl.c.year == year,
+            tbl.c.withdrawn.is_(False),
+            ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists(),
+        )
+        return {int(r.worker_id): dict(r._mapping) for r in self.conn.execute(q)}
+
+    def workers_by_id(self, worker_ids: Sequence[int]) -> dict[int, WorkerRecord]:
+        if not worker_ids:
+            return {}
+        rows = self.conn.execute(select(W).where(W.c.id.in_(list(worker_ids))))
+        return {int(r.id): _rec(WorkerRecord, r) for r in rows}
+
+    def set_worker_record(self, worker_id: int, record: Mapping[str, Any]) -> None:
+        """Replace the personnel record's JSON part (fields without a column of their own, spec §6)."""
+        self.conn.execute(update(W).where(W.c.id == worker_id).values(record=dict(record)))
+
+    # ---------------- calendar and deadline provenance (issue 3) ----------------
+    # The statutory calendar's imported years (engine.calendar builds the WorkingCalendar from them) and the
+    # deadline reads and writes of the sweep, the scheduler and `shequ deadlines`. Rows come back as dicts.
+
+    def calendar_import_heads(self) -> list[tuple[int, str]]:
+        """(id, sha256) of every calendar import, in id order: the cache key of the calendar."""
+        ci = m.CalendarImport.__table__
+        return [(int(r.id), str(r.sha256)) for r in self.conn.execute(select(ci.c.id, ci.c.sha256)
+                                                                        .order_by(ci.c.id))]
+
+    def calendar_imports(self) -> list[dict[str, Any]]:
+        """Every calendar import with its days (`days`: list of {day, kind, name}), in id order."""
+        ci, cd = m.CalendarImport.__table__, m.CalendarDay.__table__
+        imports = [dict(r._mapping) for r in self.conn.execute(select(ci).order_by(ci.c.id))]
+        by_id: dict[int, dict[str, Any]] = {int(i["id"]): {**i, "days": []} for i in imports}
+        for r in self.conn.execute(select(cd).order_by(cd.c.import_id, cd.c.day)):
+            by_id[int(r.import_id)]["days"].append({"day": r.day, "kind": r.kind, "name": r.name})
+        return list(by_id.values())
+
+    def calendar_import_by_sha(self, sha256: str) -> dict[str, Any] | None:
+        ci = m.CalendarImport.__table__
+        row = self.conn.execute(select(ci).where(ci.c.sha256 == sha256).order_by(ci.c.id.desc())).first()
+        return dict(row._mapping) if row else None
+
+    def insert_calendar_import(self, values: Mapping[str, Any], days: Sequence[Mapping[str, Any]]) -> int:
+        import_id = self.insert("calendar_imports", values)
+        if days:
+            self.conn.execute(insert(m.CalendarDay.__table__), [{**d, "import_id": import_id} for d in days])
+        return import_id
+
+    def deadline_row(self, deadline_id: int) -> dict[str, Any]:
+        row = self.conn.execute(select(D).where(D.c.id == deadline_id)).first()
+        if row is None:
+            raise NotFound("DEADLINE_NOT_FOUND", details={"id": deadline_id})
+        return dict(row._mapping)
+
+    def deadline_rows(
+        self,
+        *,
+        case_id: int | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+        kind: str | None = None,
+        provisional: bool | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Deadlines with their provenance, in due order."""
+        q = select(D).order_by(D.c.due_at, D.c.id)
+        if case_id is not None:
+            q = q.where(D.c.case_id == case_id)
+        if status:
+            q = q.where(D.c.status == status)
+        if due_before is not None:
+            q = q.where(D.c.due_at <= due_before)
+        if kind:
+            q = q.where(D.c.kind == kind)
+        if provisional is not None:
+            q = q.where(D.c.provisional.is_(provisional))
+        return [dict(r._mapping) for r in self.conn.execute(q.limit(limit))]
+
+    def next_firable_deadline(self, until: datetime) -> dict[str, Any] | None:
+        """The earliest PENDING, non-provisional deadline due at or before `until`, locked for this
+        transaction; a row another process holds is skipped (`SKIP LOCKED` where the database has it; SQLite
+        serialises writers instead)."""
+        row = self.conn.execute(
+            select(D)
+            .where(D.c.status == "PENDING", D.c.due_at <= until, D.c.provisional.is_(False))
+            .order_by(D.c.due_at, D.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def next_firable_due_at(self, until: datetime | None = None) -> datetime | None:
+        """Due instant of the earliest PENDING, non-provisional deadline (at or before `until`, if given)."""
+        q = select(D.c.due_at).where(D.c.status == "PENDING", D.c.provisional.is_(False))
+        if until is not None:
+            q = q.where(D.c.due_at <= until)
+        return self.conn.execute(q.order_by(D.c.due_at).limit(1)).scalar()
+
+    def count_held_provisional(self, until: datetime) -> int:
+        """PENDING provisional deadlines already due: held until the calendar data arrive."""
+        q = select(func.count()).select_from(D).where(D.c.status == "PENDING", D.c.provisional.is_(True),
+                                                       D.c.due_at <= until)
+        return int(self.conn.execute(q).scalar() or 0)
+
+    def recomputable_deadlines(self) -> list[dict[str, Any]]:
+        """PENDING deadlines whose instant depends on the working-day calendar (or is an estimate)."""
+        q = select(D).where(D.c.status == "PENDING", D.c.provisional.is_(True)
+                            | D.c.period.like("%WD") | D.c.period.like("%R")).order_by(D.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def update_deadline_due(self, deadline_id: int, *, due_at: datetime, provisional: bool,
+                            basis: Mapping[str, Any], calendar_version: str) -> bool:
+        result = self.conn.execute(
+            update(D).where(D.c.id == deadline_id, D.c.status == "PENDING")
+            .values(due_at=due_at, provisional=provisional, basis=dict(basis), calendar_version=calendar_version)
+        )
+        return result.rowcount == 1
