@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import structlog
 
 from engine.clock import SystemClock
+from notifications.masking import mask_text, redact
 
 ENV_JSON = "SHEQU_LOG_JSON"
 _CLOCK = SystemClock()
@@ -26,6 +27,12 @@ _CLOCK = SystemClock()
 
 def env_wants_json() -> bool:
     return os.environ.get(ENV_JSON, "").strip().lower() in ("1", "true", "yes")
+
+
+def mask_sensitive(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Mask ID numbers and phone numbers in every value of the event (by key and by pattern), so that no log
+    line shows one in clear, whatever a caller bound or a user typed (notifications.masking)."""
+    return redact(event)  # type: ignore[no-any-return]
 
 
 def _timestamp(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -74,6 +81,7 @@ def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | Non
             _timestamp,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            mask_sensitive,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -121,7 +129,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             target = self._stream or sys.stderr
-            target.write(self.format(record) + "\n")
+            target.write(mask_text(self.format(record)) + "\n")
             target.flush()
         except Exception:  # pragma: no cover - logging must never break the command
             self.handleError(record)

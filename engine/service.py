@@ -44,6 +44,8 @@ from engine.spec import (
     Step,
 )
 from engine.text import join_list, t
+from notifications.outbox import recipient_names
+from notifications.outbox import snapshot as notice_snapshot
 from storage.records import CaseRecord, UserRecord
 from storage.repository import Store
 from storage.unit_of_work import Database
@@ -618,7 +620,14 @@ class Engine:
                     "attempts": 0,
                 }
             )
+        # Rendering happens at dispatch, from this snapshot of the event (notifications.outbox).
+        context = notice_snapshot(
+            store, proc=proc, policy=policy, case=case, data=data, from_state=from_state, to_state=to_state,
+            trigger=step.trigger, audit_seq=seq, at=now, body=body,
+            actor={"login": actor.login, "name": actor.name, "role": actor.role},
+        ) if step.notices else None
         for notice in step.notices:
+            notice_to = recipient_names(notice.to, policy)
             for recipient in notice.to:
                 name = (
                     recipient
@@ -641,6 +650,8 @@ class Engine:
                             "worker_id": case.worker_id,
                             "community_id": case.community_id,
                             "street_id": case.street_id,
+                            "context": context,
+                            "notice_to": notice_to,
                         },
                         "status": "PENDING",
                         "attempts": 0,

@@ -292,3 +292,39 @@ class ElectedOffice(Base):
         Index("uq_elected_offices_supersedes", "supersedes_id", unique=True),
         Index("ix_elected_offices_worker", "worker_id", "election_date"),
     )
+
+
+# ---- notifications (issue 4): contact data of users, and per-recipient deliveries of outbox rows ----
+
+
+class UserContact(Base):
+    """How a user is reached by the notification channels (e-mail, webhook); the phone is kept for people
+    to read (shown masked) — no channel sends text messages."""
+
+    __tablename__ = "user_contacts"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationDelivery(Base):
+    """One recipient × channel of an outbox row, resolved at its first dispatch attempt and then frozen.
+    A target already DELIVERED is never sent again when the row is retried."""
+
+    __tablename__ = "notification_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    recipient_key: Mapped[str] = mapped_column(String(120))  # a login, or ROLE@scope when nobody holds it
+    recipient_name: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))  # smtp webhook file console
+    address: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))  # PENDING DELIVERED FAILED (FAILED = permanent)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_notification_deliveries_target", "outbox_id", "recipient_key", "channel", unique=True),
+    )

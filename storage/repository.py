@@ -718,3 +718,111 @@ class Store:
             .values(due_at=due_at, provisional=provisional, basis=dict(basis), calendar_version=calendar_version)
         )
         return result.rowcount == 1
+
+    # ---------------- notifications (issue 4): outbox dispatch, deliveries, user contacts ----------------
+    # Outbox rows are written by the engine in the transition's transaction (`insert_outbox`); these methods
+    # serve the dispatcher (notifications.dispatch) and its read models. Rows come back as plain dicts.
+
+    def claim_next_outbox(self, now: datetime, lease_until: datetime) -> dict[str, Any] | None:
+        """The earliest due PENDING row, locked (rows another process holds are skipped), leased: its
+        `next_attempt_at` moves to `lease_until` and `attempts` grows by one, so no other dispatcher takes it
+        while this one sends, and a dispatcher that dies mid-send leaves it to be retried after the lease."""
+        row = self.conn.execute(
+            select(OB)
+            .where(OB.c.status == "PENDING", OB.c.next_attempt_at <= now)
+            .order_by(OB.c.next_attempt_at, OB.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            return None
+        attempts = int(row.attempts) + 1
+        self.conn.execute(
+            update(OB).where(OB.c.id == row.id).values(attempts=attempts, next_attempt_at=lease_until)
+        )
+        return {**dict(row._mapping), "attempts": attempts, "next_attempt_at": lease_until}
+
+    def outbox_row(self, outbox_id: int) -> dict[str, Any]:
+        row = self.conn.execute(select(OB).where(OB.c.id == outbox_id)).first()
+        if row is None:
+            raise NotFound("NOTIFICATION_NOT_FOUND", details={"id": outbox_id})
+        return dict(row._mapping)
+
+    def outbox_rows(
+        self,
+        *,
+        case_id: int | None = None,
+        status: str | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """The latest `limit` rows matching the filters, in id order."""
+        q = select(OB).order_by(OB.c.id.desc())
+        if case_id is not None:
+            q = q.where(OB.c.case_id == case_id)
+        if status:
+            q = q.where(OB.c.status == status)
+        if kinds:
+            q = q.where(OB.c.kind.in_(list(kinds)))
+        rows = [dict(r._mapping) for r in self.conn.execute(q.limit(limit))]
+        return rows[::-1]
+
+    def update_outbox(self, outbox_id: int, **values: Any) -> None:
+        self.conn.execute(update(OB).where(OB.c.id == outbox_id).values(**values))
+
+    def outbox_counts(self) -> dict[str, int]:
+        rows = self.conn.execute(select(OB.c.status, func.count().label("n")).group_by(OB.c.status))
+        return {str(r.status): int(r.n) for r in rows}
+
+    def deliveries(self, outbox_id: int) -> list[dict[str, Any]]:
+        tbl = m.NotificationDelivery.__table__
+        q = select(tbl).where(tbl.c.outbox_id == outbox_id).order_by(tbl.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def insert_delivery(self, values: Mapping[str, Any]) -> int:
+        return self.insert("notification_deliveries", values)
+
+    def update_delivery(self, delivery_id: int, **values: Any) -> None:
+        tbl = m.NotificationDelivery.__table__
+        self.conn.execute(update(tbl).where(tbl.c.id == delivery_id).values(**values))
+
+    def delete_undelivered(self, outbox_id: int) -> int:
+        """Forget a row's targets that were not delivered (resolved again on the next attempt)."""
+        tbl = m.NotificationDelivery.__table__
+        result = self.conn.execute(
+            tbl.delete().where(tbl.c.outbox_id == outbox_id, tbl.c.status != "DELIVERED")
+        )
+        return int(result.rowcount)
+
+    def user_contacts(self, user_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        if not user_ids:
+            return {}
+        tbl = m.UserContact.__table__
+        rows = self.conn.execute(select(tbl).where(tbl.c.user_id.in_(list(user_ids))))
+        return {int(r.user_id): dict(r._mapping) for r in rows}
+
+    def set_user_contact(self, user_id: int, values: Mapping[str, Any], now: datetime) -> None:
+        """Insert or update the user's contact row (only the keys given change)."""
+        tbl = m.UserContact.__table__
+        exists = self.conn.execute(select(tbl.c.user_id).where(tbl.c.user_id == user_id)).first()
+        if exists is None:
+            self.conn.execute(insert(tbl).values(user_id=user_id, updated_at=now, **values))
+        else:
+            self.conn.execute(update(tbl).where(tbl.c.user_id == user_id).values(updated_at=now, **values))
+
+    def org_names(
+        self, *, community_id: int | None, street_id: int | None, district_id: int | None
+    ) -> dict[str, dict[str, Any] | None]:
+        """Code and name of the case's community, street (with its kind 街道/镇) and district."""
+        out: dict[str, dict[str, Any] | None] = {"community": None, "street": None, "district": None}
+        if community_id is not None:
+            row = self.conn.execute(select(CM.c.code, CM.c.name).where(CM.c.id == community_id)).first()
+            out["community"] = {"code": row.code, "name": row.name} if row else None
+        if street_id is not None:
+            q = select(ST.c.code, ST.c.name, ST.c.kind).where(ST.c.id == street_id)
+            row = self.conn.execute(q).first()
+            out["street"] = {"code": row.code, "name": row.name, "kind": row.kind} if row else None
+        if district_id is not None:
+            row = self.conn.execute(select(DI.c.code, DI.c.name).where(DI.c.id == district_id)).first()
+            out["district"] = {"code": row.code, "name": row.name} if row else None
+        return out

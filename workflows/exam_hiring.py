@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.guards import CaseView
-from engine.spec import DeadlineSpec, Field, OutOfOrder, PolicyRole, Procedure, Roles, Rule, Step
+from engine.spec import DeadlineSpec, Field, Notice, OutOfOrder, PolicyRole, Procedure, Roles, Rule, Step
 from engine.spec import FieldType as F
 from storage.records import CommunityRecord, TermRecord
 from workflows.citations import ART2, ART4, ART5, ART7, ART7_3, ART8, assumption
@@ -448,6 +448,7 @@ EXAM_CANDIDATE = Procedure(
                 date_not_in_future("exam_publicity_posted_on", g.EXH_DATES),
             ),
             effect=g.on_publicity_posted,
+            notices=(Notice("exam.publicity_posted", (Roles.COMMUNITY, "worker")),),  # 公示公告
             starts=(DeadlineSpec("publicity_end", "end_publicity", g.publicity_end_due, g.EXH_PUBLICITY),),
         ),
         Step(  # C-7 end of the period (SYSTEM, CAL-2)
@@ -482,6 +483,7 @@ EXAM_CANDIDATE = Procedure(
                 g.start_within_term,
             ),
             effect=g.on_appoint,
+            notices=(Notice("exam.appointed", ("worker",)),),  # 聘用通知 to the candidate
             rule_ids=("EXH-1", "EXH-2", "TERM-5"),
         ),
         Step(  # C-9

@@ -18,6 +18,8 @@ from engine.cli import (
     db,
     deadlines,
     demo,
+    notice,
+    notify,
     org,
     policy,
     procedures,
@@ -54,6 +56,8 @@ for group in (db.group, org.group, users.group, workers.group, terms.group, case
               procedures.group, policy.group, deadlines.group, records.group):
     cli.add_command(group)
 cli.add_command(demo.demo)
+cli.add_command(notify.group)
+cli.add_command(notice.group)
 
 
 def main(argv: list[str] | None = None) -> Any:
