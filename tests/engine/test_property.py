@@ -43,7 +43,7 @@ from tests.engine.property_plugs import PLUGS, Plug
 from tests.engine.snapshot import snapshot
 from workflows import ALL_PROCEDURES
 
-SETTINGS = settings(max_examples=30, stateful_step_count=15, deadline=None, database=None,
+SETTINGS = settings(max_examples=50, stateful_step_count=30, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 VERSION_MODES = ("none", "current", "current", "stale")
 
@@ -97,6 +97,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.cases: list[int] = []
         with self.app.db.read() as s:
             self.seed_head = s.audit_head()[0]
+            # Cases opened by the plugs' setups: fired on too, after the example's own (drawn less often).
+            self.seeded_cases = [c.id for c in s.list_cases(limit=100_000)]
         self.clean = True
 
     # ------------------------------------------------------------ helpers
@@ -129,11 +131,11 @@ class EngineMachine(RuleBasedStateMachine):
             self._check_result(result, before)
         self.clean = True
 
-    @precondition(lambda self: bool(self.cases))
+    @precondition(lambda self: bool(self.cases or self.seeded_cases))
     @rule(data=st.data())
     def fire(self, data: st.DataObject) -> None:
         self.clean = False
-        case_id = data.draw(st.sampled_from(self.cases), label="case")
+        case_id = data.draw(st.sampled_from(self.cases + self.seeded_cases), label="case")
         with self.app.db.read() as s:
             case = s.get_case(case_id)
         proc = self.procs[case.procedure]
@@ -246,7 +248,11 @@ class EngineMachine(RuleBasedStateMachine):
 
 @pytest.fixture(name="seeded")
 def _seeded(world: World, db_url: str, tmp_path: Path) -> Path:
-    """The world fixture's database, checkpointed and copied as the template of every example."""
+    """The world fixture's database with what the plugs' setups add, checkpointed and copied as the template
+    of every example."""
+    for plug in PLUGS.values():
+        if plug.setup is not None:
+            plug.setup(world)
     world.app.db.engine.dispose()
     source = Path(db_url.removeprefix("sqlite:///"))
     with closing(sqlite3.connect(source)) as con:
