@@ -2,24 +2,20 @@
 TERMINATED with the appointment ended DISMISSED, and every documented rejection with its exit code, stable
 code, citation and an unchanged case.
 
-The computed grounds (DIS-G7/G8/G9) are opened by SYSTEM when worker facts are recorded. The CLI has no
-command to record facts yet, so `record_grades` records them with the engine's `Records` API on the test's
-database (the only step not taken through the CLI); everything after it goes through the CLI.
+The computed grounds (DIS-G7/G8/G9) are opened by SYSTEM when worker facts are recorded (`shequ record`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.app import build
-from engine.clock import LOCAL_TZ, FrozenClock
+from engine.calendar import is_working_day
 from tests.cli.conftest import Shequ
 from tests.cli.e2e import assert_rejected, build_template, case_data, case_state, copy_of, data_file, sets
-from workflows.records import Records
 
 DAY = "2025-01-06"
 CASE = "1"
@@ -145,27 +141,44 @@ def test_manual_ground_without_evidence_is_rejected(sh: Shequ, tmp_path: Path) -
     assert case_state(sh, 1) == "OPEN"
 
 
-def record_grades(sh: Shequ) -> None:
-    """Two FINAL 不称职 grades (2023, 2024) for 张三, recorded with the engine's Records API (no CLI command
-    records worker facts yet); the second opens a DIS-G7a case as SYSTEM."""
-    app = build(f"sqlite:///{sh.db}", FrozenClock(datetime(2025, 1, 6, 9, 0, tzinfo=LOCAL_TZ)))
-    try:
-        records = Records(app.engine)
-        records.record_grade("s1_office", int(WORKER), 2023, "不称职", "2023年度考核结果通知")
-        result = records.record_grade("s1_office", int(WORKER), 2024, "不称职", "2024年度考核结果通知")
-        assert [(c.ground, c.action) for c in result.changes] == [("DIS-G7a", "opened")]
-    finally:
-        app.db.engine.dispose()
+JULY = "2025-07-01"
+
+
+def record_absences(sh: Shequ) -> None:
+    """ABS-3 through `shequ record absence`: 张三 absent 11 consecutive working days from 2025-06-03; the 10th
+    opens nothing, the 11th opens a DIS-G8 case as SYSTEM in the same transaction."""
+    days: list[date] = []
+    day = date(2025, 6, 3)
+    while len(days) < 11:
+        if is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    for n, absent in enumerate(days, start=1):
+        result = sh.ok(
+            "record",
+            "absence",
+            WORKER,
+            absent.isoformat(),
+            "--kind",
+            "旷工",
+            "--source",
+            "考勤表 2025-06",
+            user="s1_office",
+            now=JULY,
+        )
+        if n < 11:
+            assert result["cases"] == []
+    assert [(c["ground"], c["action"], c["state"]) for c in result["cases"]] == [("DIS-G8", "opened", "OPEN")]
 
 
 def test_computed_ground_cannot_be_closed_as_unfounded(sh: Shequ) -> None:
-    """DIS-1: a DIS-G7a case opened by SYSTEM needs no evidence document, but the party committee closing it
-    as unfounded exits 3 citing 第二十三条; the case stays EVIDENCE_READY."""
-    record_grades(sh)
+    """DIS-1: a DIS-G8 case opened by SYSTEM from absences recorded through the CLI needs no evidence
+    document, but closing it as unfounded exits 3 citing 第二十三条; the case stays EVIDENCE_READY."""
+    record_absences(sh)
     [case] = sh.ok("case", "list", "--procedure", "dismissal")["cases"]
     assert (case["id"], case["state"]) == (1, "OPEN")
-    assert case_data(sh, 1)["ground"] == "DIS-G7a"
-    fire(sh, "compile_evidence", "s1_office")
+    assert case_data(sh, 1)["ground"] == "DIS-G8"
+    fire(sh, "compile_evidence", "s1_office", now=JULY)
     error = assert_rejected(
         sh,
         3,
@@ -174,14 +187,14 @@ def test_computed_ground_cannot_be_closed_as_unfounded(sh: Shequ) -> None:
         "fire",
         CASE,
         "close_unfounded",
-        *CONFIRM,
-        *sets(unfounded_reason="情有可原"),
+        *sets(meeting_date=JULY, minutes_ref="纪要 3", unfounded_reason="情有可原"),
         case_id=1,
         cite=ART23,
         user="s1_party",
-        now=DAY,
+        now=JULY,
     )
     assert error["rule_id"] == "DIS-1"
+    assert [f["code"] for f in error["details"]["failures"]] == ["DIS_COMPUTED_GROUND_NOT_CLOSABLE"]
     assert case_state(sh, 1) == "EVIDENCE_READY"
 
 
@@ -336,3 +349,42 @@ def test_confirming_before_evidence_and_bad_dates(sh: Shequ, tmp_path: Path) -> 
         now=DAY,
     )
     assert error["details"]["fields"] == ["meeting_date"]
+
+
+def test_correcting_an_absence_closes_the_computed_case(sh: Shequ) -> None:
+    """DS-7 (A-39): withdrawing one day of the 11-day run through `shequ record correct` splits the run and
+    SYSTEM closes the DIS-G8 case CLOSED_DATA_CORRECTED; a correction without reason is bad input (exit 2)."""
+    record_absences(sh)
+    record_id = str(sh.ok("record", "history", WORKER)["records"][5]["id"])
+    assert_rejected(
+        sh,
+        2,
+        "USAGE",
+        "record",
+        "correct",
+        "absences",
+        record_id,
+        "--withdraw",
+        "--authority",
+        "复核",
+        case_id=1,
+        user="s1_office",
+        now=JULY,
+    )
+    result = sh.ok(
+        "record",
+        "correct",
+        "absences",
+        record_id,
+        "--withdraw",
+        "--reason",
+        "该日为已批准的事假",
+        "--authority",
+        "街道考勤复核意见",
+        user="s1_office",
+        now=JULY,
+    )
+    assert [(c["ground"], c["action"]) for c in result["cases"]] == [("DIS-G8", "closed_data_corrected")]
+    shown = sh.ok("case", "show", CASE)
+    assert (shown["case"]["state"], shown["case"]["closed"]) == ("CLOSED_DATA_CORRECTED", True)
+    assert appointment(sh)["status"] == "ACTIVE"
