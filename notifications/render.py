@@ -408,13 +408,17 @@ def _dismissal_closed(ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _publicity_ending(ctx: Mapping[str, Any]) -> dict[str, Any]:
-    data = ctx["data"]
-    return {"last_day": data["publicity_last_day"], "due_at": ctx["reminder"]["due_at"]}
+    """Reminder rows of the deadline sweep (engine.reminders): `days_left`, `end_day`, `due_at`."""
+    data, reminder = ctx["data"], ctx["reminder"]
+    return {"last_day": reminder.get("end_day") or data["publicity_last_day"],
+            "days_left": reminder.get("days_left")}
 
 
 def _term_ending(ctx: Mapping[str, Any]) -> dict[str, Any]:
-    reminder = ctx["reminder"]
-    return {"ordinal": reminder["term_ordinal"], "end_date": reminder["term_end"],
+    """`end_day` (or `term_end`) and `days_left`; the term's ordinal when the reminder or the case has it."""
+    reminder, data = ctx["reminder"], ctx["data"]
+    ordinal = reminder.get("term_ordinal") or data.get("term_ordinal") or data.get("ordinal")
+    return {"ordinal": ordinal, "end_date": reminder.get("end_day") or reminder["term_end"],
             "days_left": reminder["days_left"]}
 
 

@@ -272,11 +272,12 @@ def reminder(world: World, texts: Texts, kind: str) -> int:
     now = clock(world).now()
     if kind == "reminder.publicity_ending":
         cid = rehiring(world, texts, "reminder.publicity_ending")
-        extra: dict[str, Any] = {"due_at": "2025-01-12T16:00:00+00:00"}
+        extra: dict[str, Any] = {"days_left": 1, "end_day": "2025-01-12",
+                                 "due_at": "2025-01-11T01:00:00+00:00"}
         to = ["STREET_OFFICE", "STREET_PARTY_COMMITTEE"]
     elif kind == "reminder.term_ending":
         cid = rehiring(world, texts, "post_publicity")
-        extra = {"term_ordinal": 1, "term_end": "2026-12-31", "days_left": 90}
+        extra = {"days_left": 90, "end_day": "2026-12-31", "due_at": "2026-10-02T01:00:00+00:00"}
         to = ["DISTRICT_CIVIL_AFFAIRS"]
     elif kind == "reminder.overdue":
         cid = dismissal(world, texts, "reminder.overdue")
@@ -284,7 +285,7 @@ def reminder(world: World, texts: Texts, kind: str) -> int:
         to = ["STREET_OFFICE"]
     else:
         cid = resignation(world, texts, "submit")
-        extra = {"due_at": "2025-01-20T01:00:00+00:00"}
+        extra = {"working_days": 5, "since": "2025-01-06", "due_at": "2025-01-13T01:00:00+00:00"}
         to = ["STREET_PARTY_COMMITTEE"]
     with world.app.db.transaction() as store:
         enqueue_reminder(store, case_id=cid, kind=kind, recipients=to, key="dl1:r1", now=now, reminder=extra)
