@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from engine import idcard
+from engine import changeover, idcard
 from engine.calendar import term_end
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotPermitted
 from engine.guards import SYSTEM_ACTOR
 from engine.policy import get_pack
+from engine.service import Engine
 from engine.spec import Roles
 from engine.text import join_list, t
 from storage.records import DEFAULT_STREET_KIND, UserRecord, WorkerRecord
@@ -241,18 +242,20 @@ class Admin:
             return new_id
 
     def open_renewal(self, term_id: int, window_from: date, window_to: date, *,
-                     by: str | None = None) -> None:
-        """TM-3 (simplified until the term machine lands): mark the term RENEWAL_OPEN with its window."""
-        if window_to < window_from:
-            raise InvalidInput("DATE_ORDER", details={"later": t("admin.fields.window_to"),
-                                                      "later_date": window_to.isoformat(),
-                                                      "earlier": t("admin.fields.window_from"),
-                                                      "earlier_date": window_from.isoformat()})
-        with self.db.transaction() as store:
-            store.term(term_id)
-            store.update_term(term_id, status="RENEWAL_OPEN", window_from=window_from, window_to=window_to)
-            self._audit(store, by, "term.open_renewal", {"term": term_id, "window_from": window_from,
-                                                          "window_to": window_to})
+                     by: str | None = None) -> changeover.ChangeoverReport:
+        """TM-3: open 换届 with its application window and one 考核聘用 case per appointment of the term
+        (engine.changeover; one transaction per community). Without `by` (set-up by the system) TM-3 is
+        taken as SYSTEM and any case to open fails (the re-hiring `open` step needs 区民政局); the first
+        failure is raised after every community has been tried."""
+        from workflows import registry  # workflows import the engine: resolved at call time
+
+        engine = Engine(self.db, self.clock, registry())
+        report = changeover.open_renewal(engine, by or SYSTEM_ACTOR.login, term_id, window_from, window_to,
+                                         setup=by is None)
+        first = report.failed[0].exception if report.failed else None
+        if first is not None:
+            raise first
+        return report
 
 
 def _opt_int(value: Any) -> int | None:

@@ -176,7 +176,7 @@ def exact_text(amount: Fraction) -> str:
     """An exact amount for machines: a decimal when it terminates within 6 places, else `p/q`."""
     scaled = amount * 10**6
     if scaled.denominator == 1:
-        return str(Decimal(scaled.numerator).scaleb(-6).normalize())
+        return format(Decimal(scaled.numerator).scaleb(-6).normalize(), "f")
     return f"{amount.numerator}/{amount.denominator}"
 
 

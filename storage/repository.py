@@ -619,6 +619,25 @@ class Store:
         """Replace the personnel record's JSON part (fields without a column of their own, spec §6)."""
         self.conn.execute(update(W).where(W.c.id == worker_id).values(record=dict(record)))
 
+    def move_term(self, term_id: int, expected_status: str, **values: Any) -> bool:
+        """Change a term only if it is still in `expected_status` (compare-and-swap: two sweeps or two users
+        cannot both take the same transition); False when it has moved on."""
+        result = self.conn.execute(
+            update(T).where(T.c.id == term_id, T.c.status == expected_status).values(**values)
+        )
+        return result.rowcount == 1
+
+    def district_code(self, district_id: int) -> str:
+        row = self.conn.execute(select(DI.c.code).where(DI.c.id == district_id)).first()
+        if row is None:
+            raise NotFound("DISTRICT_NOT_FOUND", details={"code": district_id})
+        return str(row.code)
+
+    def all_terms(self) -> list[TermRecord]:
+        """Every term of every district, by district and ordinal."""
+        q = select(T).order_by(T.c.district_id, T.c.ordinal)
+        return [_rec(TermRecord, r) for r in self.conn.execute(q)]
+
     # ---------------- calendar and deadline provenance (issue 3) ----------------
     # The statutory calendar's imported years (engine.calendar builds the WorkingCalendar from them) and the
     # deadline reads and writes of the sweep, the scheduler and `shequ deadlines`. Rows come back as dicts.

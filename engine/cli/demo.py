@@ -288,22 +288,14 @@ class Demo:
     def rehiring(self) -> None:
         self.heading("rehiring")
         self.note("renewal_opens")
-        self.run("term", "open-renewal", "1", "--from", "2026-11-02", "--to", "2026-11-30")
+        # TM-3 opens one re-hiring case per appointment of term 1 (one transaction per community).
+        self.run("term", "open-renewal", "1", "--from", "2026-11-02", "--to", "2026-11-30", as_user="bureau",
+                 now="2026-11-02")
         cases = {}
         for login in ("zhang", "li"):
             worker = self.worker_id(login)
-            self.run(
-                "case",
-                "open",
-                "assessment_rehiring",
-                "--worker",
-                str(worker),
-                "--set",
-                f"appointment_id={self.appointment_id(worker)}",
-                as_user="bureau",
-                now="2026-11-02",
-            )
-            cases[login] = self.newest_case("assessment_rehiring")
+            found = self.query("case", "list", "--procedure", "assessment_rehiring", "--worker", str(worker))
+            cases[login] = int(found["cases"][-1]["id"])
         for login, case in cases.items():
             self.fire(
                 case,

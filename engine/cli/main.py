@@ -21,6 +21,7 @@ from engine.cli import (
     notice,
     notify,
     org,
+    pay,
     policy,
     procedures,
     records,
@@ -58,6 +59,7 @@ for group in (db.group, org.group, users.group, workers.group, terms.group, case
 cli.add_command(demo.demo)
 cli.add_command(notify.group)
 cli.add_command(notice.group)
+cli.add_command(pay.group)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -163,13 +163,15 @@ def test_roster_file_missing_is_exit_2(world: Shequ, tmp_path: Path) -> None:
 
 
 def test_term_add_open_renewal_and_list(world: Shequ) -> None:
-    """A term gets its end from the pack's term length; opening renewal records the window."""
+    """A term gets its end from the pack's term length; opening renewal (TM-3: successor term PLANNED)
+    records the window."""
     term = world.ok("term", "add", "DQ", "1", "2024-01-01")["term"]
     assert (term["start_date"], term["end_date"], term["status"]) == ("2024-01-01", "2026-12-31", "ACTIVE")
+    world.ok("term", "add", "DQ", "2", "2027-01-01", "--status", "PLANNED")
     world.ok("term", "open-renewal", str(term["id"]), "--from", "2026-11-01", "--to", "2026-11-15")
     listed = world.ok("term", "list", "DQ")["terms"]
     assert [(v["status"], v["status_label"], v["window_from"], v["window_to"]) for v in listed] == [
-        ("RENEWAL_OPEN", "换届申请中", "2026-11-01", "2026-11-15")]
+        ("RENEWAL_OPEN", "换届申请中", "2026-11-01", "2026-11-15"), ("PLANNED", "计划中", None, None)]
 
 
 def test_term_window_in_wrong_order_is_exit_2(world: Shequ) -> None:

@@ -33,7 +33,7 @@ def test_dongqu_pack_gives_the_article_shares_and_coefficients() -> None:
 
 
 def test_worked_example_six_workers() -> None:
-    """PAY-5 worked example: R 60,000 × 6, 1 优秀 3 称职 1 基本称职 1 不称职 → 30,240 / 21,600 ×3 / 12,960 / 0."""
+    """PAY-5 worked example: R 60,000 × 6, grades 1/3/1/1 → 30,240 / 21,600 ×3 / 12,960 / 0."""
     table = compute(workers(["EXCELLENT", "COMPETENT", "COMPETENT", "COMPETENT", "BASIC", "INCOMPETENT"]),
                     DONGQU)
     assert table.pool == 108000
@@ -53,7 +53,7 @@ def test_worked_example_base_and_nominal_share() -> None:
 
 
 def test_rounding_example_leaves_three_fen() -> None:
-    """PAY-6 rounding example: R 80,000 × 5, P 120,000, 1 优秀 3 称职 1 不称职 → 38,181.81 and 3 × 27,272.72."""
+    """PAY-6 rounding example: R 80,000 × 5, 1 优秀 3 称职 1 不称职 → 38,181.81 and 3 × 27,272.72."""
     table = compute(workers(["EXCELLENT", "COMPETENT", "COMPETENT", "COMPETENT", "INCOMPETENT"], 80000),
                     DONGQU)
     assert table.pool == 120000
@@ -87,7 +87,8 @@ def test_all_competent_get_exactly_their_nominal_share() -> None:
 def test_zero_divisor_pays_nobody_and_keeps_the_pool(grades: list[str]) -> None:
     """PAY-5: D = 0 → no performance allowance for anyone; the pool is not paid out."""
     table = compute(workers(grades), DONGQU)
-    assert table.divisor == 0 and table.unit is None
+    assert table.divisor == 0
+    assert table.unit is None
     assert table.paid_total == 0
     assert table.residue == table.pool == 18000 * len(grades)
 
@@ -101,7 +102,8 @@ def test_incompetent_worker_counts_in_the_pool() -> None:
 
 def test_individual_standards_are_pooled() -> None:
     """PAY-3: each worker's own R feeds the pool (Σ 0.3·R_i), then P is split by coefficient only."""
-    inputs = [PayInput(1, "a", "COMPETENT", Decimal("60000")), PayInput(2, "b", "COMPETENT", Decimal("90000"))]
+    inputs = [PayInput(1, "a", "COMPETENT", Decimal("60000")),
+              PayInput(2, "b", "COMPETENT", Decimal("90000"))]
     table = compute(inputs, DONGQU)
     assert table.pool == 45000
     assert [fen(x.paid) for x in table.lines] == [Decimal("22500.00"), Decimal("22500.00")]
@@ -130,7 +132,7 @@ def test_never_pays_more_than_the_pool(grades: list[str], fen_amounts: list[int]
 
 
 def test_pack_without_coefficients_is_not_configured() -> None:
-    """A-41: HONGSHAN leaves the coefficients UNSPECIFIED → PAY_NOT_CONFIGURED (DONGQU's are never inherited)."""
+    """A-41: HONGSHAN leaves the coefficients UNSPECIFIED → PAY_NOT_CONFIGURED (never DONGQU's)."""
     with pytest.raises(NotConfigured) as info:
         PayRules.from_policy(get_pack("HONGSHAN"))
     assert info.value.code == "PAY_NOT_CONFIGURED"
