@@ -213,8 +213,45 @@ def report_error(exc: ShequFlowError, json_mode: bool) -> None:
             click.echo(t("cli.errors.failure", rule=rule, message=failure.get("message", "")), err=True)
 
 
+def _param_name(param: click.Parameter) -> str:
+    if isinstance(param, click.Option) and param.opts:
+        return max(param.opts, key=len)
+    return param.human_readable_name
+
+
+def _bad_value_reason(exc: click.BadParameter) -> str:
+    kind = exc.param.type if exc.param is not None else None
+    if isinstance(kind, click.Choice):
+        return t("payload.not_choice", choices="、".join(str(c) for c in kind.choices))
+    if isinstance(kind, click.types.IntParamType):
+        return t("payload.not_int")
+    if isinstance(kind, click.types.FloatParamType):
+        return t("payload.not_number")
+    if isinstance(kind, click.types.BoolParamType):
+        return t("payload.not_bool")
+    return exc.message  # our own parameter types already fail in Chinese
+
+
+def usage_text(exc: click.UsageError) -> str:
+    """Click words its usage errors in English: the ones users meet (missing or unknown option or argument,
+    unknown command, bad value) are said in Chinese from the catalog; anything else keeps click's wording."""
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        kind = "option" if isinstance(exc.param, click.Option) else "argument"
+        return t(f"cli.errors.click.missing_{kind}", name=_param_name(exc.param))
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        return t("cli.errors.click.bad_value", name=_param_name(exc.param), reason=_bad_value_reason(exc))
+    if isinstance(exc, click.NoSuchOption):
+        return t("cli.errors.click.no_such_option", name=exc.option_name)
+    if isinstance(exc, click.BadOptionUsage):
+        return t("cli.errors.click.bad_option", name=exc.option_name)
+    command = getattr(exc, "command_name", None)  # click.NoSuchCommand (click ≥ 8.4)
+    if isinstance(command, str):
+        return t("cli.errors.click.no_such_command", name=command)
+    return exc.format_message()
+
+
 def report_usage(exc: click.UsageError, json_mode: bool) -> None:
-    message = t("cli.errors.usage", message=exc.format_message())
+    message = t("cli.errors.usage", message=usage_text(exc))
     if json_mode:
         report_error(InvalidInput("USAGE", message), True)
         return

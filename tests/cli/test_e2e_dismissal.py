@@ -356,7 +356,7 @@ def test_correcting_an_absence_closes_the_computed_case(sh: Shequ) -> None:
     SYSTEM closes the DIS-G8 case CLOSED_DATA_CORRECTED; a correction without reason is bad input (exit 2)."""
     record_absences(sh)
     record_id = str(sh.ok("record", "history", WORKER)["records"][5]["id"])
-    assert_rejected(
+    error = assert_rejected(
         sh,
         2,
         "USAGE",
@@ -371,6 +371,7 @@ def test_correcting_an_absence_closes_the_computed_case(sh: Shequ) -> None:
         user="s1_office",
         now=JULY,
     )
+    assert error["message"] == "命令用法有误：缺少选项 --reason"  # click's own wording is English
     result = sh.ok(
         "record",
         "correct",

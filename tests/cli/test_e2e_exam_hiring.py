@@ -519,3 +519,23 @@ def test_street_office_cannot_plan_a_recruitment(sh: Shequ, tmp_path: Path) -> N
         user="s1_office",
         now=DAY,
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("case", "fire", "1"), "缺少参数 TRIGGER", id="usage-missing-argument"),
+        pytest.param(("case", "fire", "x", "start"), "CASE 的值有误：应为整数", id="usage-case-not-a-number"),
+        pytest.param(
+            ("case", "fire", "1", "start", "--bogus"), "没有选项 --bogus", id="usage-unknown-option"
+        ),
+        pytest.param(
+            ("case", "fire", "1", "start", "--set"), "选项 --set 的用法有误", id="usage-option-needs-value"
+        ),
+        pytest.param(("case", "launch", "1"), "没有命令 launch", id="usage-unknown-command"),
+    ],
+)
+def test_usage_errors_are_reported_in_chinese(published: Shequ, args: tuple[str, ...], message: str) -> None:
+    """Click's usage errors exit 2 with code USAGE and a Chinese message naming the option or argument."""
+    error = assert_rejected(published, 2, "USAGE", *args, case_id=1, user="bureau", now=DAY)
+    assert message in error["message"]
