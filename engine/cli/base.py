@@ -23,7 +23,7 @@ from engine.app import App, build
 from engine.cli.output import dumps
 from engine.clock import Clock, FrozenClock, SystemClock
 from engine.errors import EXIT_CODES, InvalidInput, ShequFlowError
-from engine.text import t
+from engine.text import join_list, t
 from storage.db import resolve_url, sqlite_path
 from storage.migrate import current_revision
 
@@ -222,7 +222,7 @@ def _param_name(param: click.Parameter) -> str:
 def _bad_value_reason(exc: click.BadParameter) -> str:
     kind = exc.param.type if exc.param is not None else None
     if isinstance(kind, click.Choice):
-        return t("payload.not_choice", choices="、".join(str(c) for c in kind.choices))
+        return t("payload.not_choice", choices=join_list(kind.choices))
     if isinstance(kind, click.types.IntParamType):
         return t("payload.not_int")
     if isinstance(kind, click.types.FloatParamType):
