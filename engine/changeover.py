@@ -118,9 +118,15 @@ def fan_out(engine: Engine, login: str, term_id: int, *,
 
         def event(kind: str, done: int, error: dict[str, Any] | None = None,
                   _outcome: CommunityOutcome = outcome, _index: int = index) -> None:
-            if progress is not None:
+            nonlocal progress
+            if progress is None:
+                return
+            try:
                 progress(ProgressEvent(kind, _outcome.community, _outcome.community_name, _index,
                                        len(communities), done, _outcome.total, error))
+            except Exception:  # a failing display must not roll back a community: report, stop reporting
+                log.warning("changeover_progress_failed", term_id=term_id, exc_info=True)
+                progress = None
 
         try:
             with engine.db.transaction() as store:

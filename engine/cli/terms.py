@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -166,8 +167,8 @@ class _Bars:
         if event.kind == "community_start":
             label = t("cli.terms.bar", index=event.index, count=event.communities, name=event.community_name,
                       code=event.community)
-            self.bar = click.progressbar(length=max(event.total, 1), label=label, file=click.get_text_stream(
-                "stderr"), show_pos=True)
+            self.bar = click.progressbar(length=max(event.total, 1), label=label, file=sys.stderr,
+                                         show_pos=True)
             self.bar.__enter__()
             if event.done:
                 self.bar.update(event.done)

@@ -169,3 +169,18 @@ def test_admin_setup_without_login_cannot_open_cases(world: World, district: dic
     assert cases(world) == []
     report = world.app.admin.open_renewal(district["term"], date(2025, 1, 6), date(2025, 1, 31), by="bureau")
     assert (report.opened, report.status_changed) == (40, False)
+
+
+def test_a_failing_progress_display_does_not_roll_back(world: World, district: dict[str, Any]) -> None:
+    """The progress callback runs inside a community's transaction; if it raises, the cases are still opened
+    (a display problem never undoes data) and reporting stops."""
+    calls: list[str] = []
+
+    def broken(event: changeover.ProgressEvent) -> None:
+        calls.append(event.kind)
+        raise RuntimeError("terminal gone")
+
+    report = open_renewal(world, district["term"], progress=broken)
+    assert report.ok
+    assert report.opened == 40
+    assert calls == ["community_start"]
