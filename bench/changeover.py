@@ -109,7 +109,7 @@ def main() -> None:
     with app.db.read() as store:
         cases = [(c.id, c.worker_id, c.street_id) for c in store.cases_of("assessment_rehiring",
                                                                           district_id=1)]
-        streets = {s.id: s.code for s in (store.street(sid) for sid in {c[2] for c in cases})}
+        streets = {s.id: s.code for s in (store.street(sid) for sid in {c[2] for c in cases if c[2]})}
 
     versions: dict[int, int] = {}
     with Timer() as t_steps:
