@@ -13,6 +13,11 @@ approved leave without good reason (逾期不归), for a whole day (1) or half a
 
 All comparisons are strict (超过, CMP-1) and exact (`Fraction`, CMP-2). Thresholds are parameters: the
 callers read them from the policy pack.
+
+Working days: callers in the engine pass `is_working_day` of the transaction's calendar
+(`engine.calendar.calendar_for(store)` / `ctx.calendar`), which sees the imported State Council data; the
+default (bundled data only) is for pure tests. Either raises CAL_NO_DATA for a year without data, so a
+threshold is never decided on a guessed calendar.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
+from engine.calendar import BUNDLED, WorkingCalendar
 from engine.errors import ShequFlowError
 from engine.policy import Policy
 from engine.spec import Rule
@@ -67,6 +68,8 @@ class GuardContext:
     today: date
     policy: Policy
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # CAL-1: the working-day calendar the transaction sees (bundled data + imports; the engine passes it).
+    calendar: WorkingCalendar = BUNDLED
 
     def value(self, name: str, default: Any = None) -> Any:
         """A payload value, else the case's recorded value of that name, else `default`."""

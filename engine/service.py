@@ -19,7 +19,9 @@ from typing import Any
 import structlog
 
 from engine import payload as payloads
+from engine.calendar import lazy_calendar_for
 from engine.clock import Clock, local_date
+from engine.deadlines import start_deadline
 from engine.errors import (
     ConcurrentModification,
     GuardRejected,
@@ -494,7 +496,7 @@ class Engine:
         now: Any,
     ) -> GuardContext:
         facts: Mapping[str, Any] = LazyFacts(proc.load_facts, store, case) if proc.load_facts else {}
-        return GuardContext(case, clean, actor, now, local_date(now), policy, facts)
+        return GuardContext(case, clean, actor, now, local_date(now), policy, facts, lazy_calendar_for(store))
 
     def _merge(
         self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step, ctx: GuardContext
@@ -603,23 +605,7 @@ class Engine:
             store.cancel_deadlines(case.id, from_state)
         after = replace(ctx, case=replace(ctx.case, id=case.id, state=to_state, data=data, version=version))
         for spec in step.starts:
-            due = spec.due(after)
-            store.insert_deadline(
-                {
-                    "case_id": case.id,
-                    "key": spec.key,
-                    "kind": spec.kind,
-                    "fires": spec.fires,
-                    "state": to_state,
-                    "due_at": due.at,
-                    "status": "PENDING",
-                    "rule_id": spec.rule.id,
-                    "basis": {**dict(due.basis), "rule": spec.rule.id, "citation": spec.rule.citation},
-                    "provisional": due.provisional,
-                    "created_at": now,
-                    "attempts": 0,
-                }
-            )
+            start_deadline(store, spec, after, case.id, to_state, now)
         # Rendering happens at dispatch, from this snapshot of the event (notifications.outbox).
         context = notice_snapshot(
             store, proc=proc, policy=policy, case=case, data=data, from_state=from_state, to_state=to_state,

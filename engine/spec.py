@@ -8,7 +8,7 @@ which deadlines it starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -112,21 +112,29 @@ class DeadlineSpec:
 
     `due` is a pure function of the step's context giving the aware instant at which `fires` is
     triggered by SYSTEM; `basis` explains how it was computed (rule, start date, period) so anyone
-    can re-derive it. Leaving the state cancels the deadline.
+    can re-derive it (build it with `engine.calendar.deadline`). Leaving the state cancels the deadline.
+
+    A reminder (`kind="reminder"`) never changes the case: when due, the sweep writes an outbox row of kind
+    `reminder.<fires>` to each of `to` (roles, or "worker"). Its `due` may return several instants (a
+    configurable ladder, e.g. 90/30/7 days before) or none (not configured, or already past).
     """
 
     key: str
     fires: str
-    due: Callable[[GuardContext], DeadlineDue]
+    due: Callable[[GuardContext], DeadlineDue | Sequence[DeadlineDue] | None]
     rule: Rule
     kind: str = "transition"  # or "reminder" (emits a notification instead of a transition)
+    to: tuple[RoleRef | str, ...] = ()  # reminder recipients
 
 
 @dataclass(frozen=True)
 class DeadlineDue:
     at: datetime
     basis: Mapping[str, Any]
-    provisional: bool = False
+    provisional: bool = False  # computed over days of a year without calendar data (CAL-1): an estimate
+    start: date | None = None  # the start date of the period
+    period: str | None = None  # the period's code (engine.calendar.Period.code), e.g. P7D, P1M, P5WD
+    calendar_version: str | None = None  # the working-day calendar the instant was computed with
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,10 @@ class Deadline(Base):
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # provenance (issue 3): how `due_at` was derived, so that it can be re-derived (`deadlines explain`)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(String(20))  # engine.calendar.Period.code: P7D, P1M, P5WD…
+    calendar_version: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
         Index("ix_deadlines_status_due", "status", "due_at"),
@@ -328,3 +332,34 @@ class NotificationDelivery(Base):
     __table_args__ = (
         Index("uq_notification_deliveries_target", "outbox_id", "recipient_key", "channel", unique=True),
     )
+
+
+# ---- statutory working-day calendar (issue 3; spec §3.2 CAL-1, A-02): imported State Council data ----
+
+
+class CalendarImport(Base):
+    """One imported calendar file (docs/CALENDAR.md). Its id is the calendar version: an import replaces the
+    whole of each year it declares (`years`), on top of the data bundled with chinese_calendar."""
+
+    __tablename__ = "calendar_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))  # the notice, e.g. 国办发明电〔2026〕X号
+    title: Mapped[str | None] = mapped_column(String(300))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    years: Mapped[list[Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_by: Mapped[str] = mapped_column(String(60))
+
+
+class CalendarDay(Base):
+    """A day of an imported arrangement: a rest day (HOLIDAY) or a make-up working day (MAKEUP)."""
+
+    __tablename__ = "calendar_days"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("calendar_imports.id"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))  # HOLIDAY MAKEUP
+    name: Mapped[str] = mapped_column(String(60))
+
+    __table_args__ = (Index("uq_calendar_days_import_day", "import_id", "day", unique=True),)

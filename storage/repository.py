@@ -263,12 +263,17 @@ class Store:
         status: str | None = None,
         due_before: datetime | None = None,
         limit: int = 1000,
+        kind: str | None = "transition",
     ) -> list[DeadlineRecord]:
+        """Deadlines in due order; by default the transition deadlines only (reminders: `kind="reminder"`,
+        all: `kind=None`)."""
         q = select(D).order_by(D.c.due_at, D.c.id)
         if case_id is not None:
             q = q.where(D.c.case_id == case_id)
         if status:
             q = q.where(D.c.status == status)
+        if kind:
+            q = q.where(D.c.kind == kind)
         if due_before is not None:
             q = q.where(D.c.due_at <= due_before)
         return [_rec(DeadlineRecord, r) for r in self.conn.execute(q.limit(limit))]
@@ -734,9 +739,24 @@ class Store:
                             basis: Mapping[str, Any], calendar_version: str) -> bool:
         result = self.conn.execute(
             update(D).where(D.c.id == deadline_id, D.c.status == "PENDING")
-            .values(due_at=due_at, provisional=provisional, basis=dict(basis), calendar_version=calendar_version)
+            .values(due_at=due_at, provisional=provisional, basis=dict(basis),
+                    calendar_version=calendar_version)
         )
         return result.rowcount == 1
+
+    def record_deadline_attempt(self, deadline_id: int, error: str, now: datetime, *,
+                                max_attempts: int) -> str:
+        """Count a failed attempt on a PENDING deadline; the `max_attempts`-th marks it FAILED. Returns the
+        status it is left in."""
+        row = self.conn.execute(select(D.c.attempts).where(D.c.id == deadline_id, D.c.status == "PENDING")
+                                ).first()
+        if row is None:
+            return "GONE"
+        attempts = int(row.attempts) + 1
+        status = "FAILED" if attempts >= max_attempts else "PENDING"
+        self.conn.execute(update(D).where(D.c.id == deadline_id).values(
+            attempts=attempts, last_error=error, status=status, fired_at=now if status == "FAILED" else None))
+        return status
 
     # ---------------- notifications (issue 4): outbox dispatch, deliveries, user contacts ----------------
     # Outbox rows are written by the engine in the transition's transaction (`insert_outbox`); these methods

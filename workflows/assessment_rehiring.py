@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from engine.guards import CaseView
+from engine.reminders import awaiting, bureau_pending, decision_pending
 from engine.spec import DeadlineSpec, Field, Notice, OutOfOrder, PolicyRole, Procedure, Roles, Step
 from engine.spec import FieldType as F
 from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, assumption
@@ -96,6 +97,7 @@ ASSESSMENT_REHIRING = Procedure(
             "apply", (OPEN,), APPLIED, (Roles.WORKER,), (ART6_1,),
             fields=(Field("applied_on", F.DATE), Field("application_doc_ref")),
             guards=(g.term_renewal_open, g.window_open, date_not_in_future("applied_on", g.RH_DATES)),
+            starts=(decision_pending(awaiting("RH-T3", (ART6_1, A21)), (STREET_REVIEWER,)),),
         ),
         Step(  # RH-T2: no application by the end of the window
             "close_window", (OPEN,), NOT_APPLIED, (Roles.SYSTEM,), (A24,),
@@ -107,6 +109,7 @@ ASSESSMENT_REHIRING = Procedure(
             guards=(date_not_before("reviewed_on", "applied_on", g.RH_DATES),
                     date_not_in_future("reviewed_on", g.RH_DATES)),
             effect=g.on_street_review,
+            starts=(bureau_pending(awaiting("RH-T4", (ART6_1,)), (Roles.DISTRICT_CIVIL_AFFAIRS,)),),
         ),
         Step(  # RH-T3 reject → NOT_REHIRED(STREET_REJECTED)
             "street_reject", (APPLIED,), NOT_REHIRED, (STREET_REVIEWER,), (ART6_1, A21),
@@ -146,6 +149,7 @@ ASSESSMENT_REHIRING = Procedure(
             guards=(g.recommendation_over_half, g.evaluation_positive_enough,
                     g.evaluation_negative_not_too_high),
             effect=g.on_thresholds, automatic=True, rule_ids=("RH-1", "RH-2", "RH-3", "VOTE-2"),
+            starts=(decision_pending(awaiting("RH-T7", (ART6_3,)), (Roles.STREET_PARTY_COMMITTEE,)),),
         ),
         Step(  # RH-T6: at least one failed → NOT_REHIRED with every failing code
             "thresholds_failed", (VOTED,), NOT_REHIRED, (Roles.SYSTEM,), (ART6_2,),
@@ -177,13 +181,15 @@ ASSESSMENT_REHIRING = Procedure(
                     date_not_before(pub.POSTED_ON, "party_meeting_date", g.RH_DATES),
                     date_not_in_future(pub.POSTED_ON, g.RH_DATES)),
             effect=pub.posting_effect("rehire.publicity_days", g.CAL_2),
-            starts=(DeadlineSpec("publicity_end", "end_publicity", pub.end_due, g.CAL_2),),
+            starts=(DeadlineSpec("publicity_end", "end_publicity", pub.end_due, g.CAL_2),
+                    pub.ending_reminder(g.CAL_2, (Roles.STREET_OFFICE, Roles.STREET_PARTY_COMMITTEE))),
             notices=(Notice("rehire.publicity_posted", (Roles.COMMUNITY, "worker")),),
             rule_ids=("RH-5", "CAL-2"),
         ),
         Step(  # RH-T9
             "end_publicity", (IN_PUBLICITY,), PUBLICITY_ENDED, (Roles.SYSTEM,), (ART6_4,),
             guards=(pub.period_over(g.RH_4_TIME, "RH_PUBLICITY_RUNNING"),), effect=pub.on_ended,
+            starts=(decision_pending(awaiting("RH-T10", (ART6_5,)), (Roles.STREET_OFFICE,)),),
             rule_ids=("CAL-2",),
         ),
         Step(  # PUB objection: timely while IN_PUBLICITY, logged as late afterwards
@@ -210,6 +216,7 @@ ASSESSMENT_REHIRING = Procedure(
                     pub.no_affecting_finding(g.RH_4, "RH_OBJECTION_AFFECTING"),
                     date_not_in_future("reported_on", g.RH_DATES)),
             effect=g.on_report, rule_ids=("RH-4",),
+            starts=(bureau_pending(awaiting("RH-T12", (ART6_5,)), (Roles.DISTRICT_CIVIL_AFFAIRS,)),),
         ),
         Step(  # RH-T11 → NOT_REHIRED(PUBLICITY_OBJECTION)
             "conclude_objection_affects", (PUBLICITY_ENDED,), NOT_REHIRED, (Roles.STREET_PARTY_COMMITTEE,),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.guards import CaseView
+from engine.reminders import awaiting, bureau_pending, decision_pending
 from engine.spec import DeadlineSpec, Field, Notice, Procedure, Roles, Step
 from engine.spec import FieldType as F
 from workflows.citations import ART23, assumption
@@ -74,6 +75,7 @@ DISMISSAL = Procedure(
             fields=(Field("evidence_refs", F.JSON, required=False),
                     Field("evidence_summary", required=False)),
             guards=(g.evidence_for_manual_ground,),
+            starts=(decision_pending(awaiting("DS-3", (ART23, A30)), (Roles.STREET_PARTY_COMMITTEE,)),),
             notices=(Notice("dismissal.evidence_ready", (Roles.STREET_PARTY_COMMITTEE,)),),
             rule_ids=("DIS-2",),
         ),
@@ -82,6 +84,7 @@ DISMISSAL = Procedure(
             fields=(Field("meeting_date", F.DATE), Field("minutes_ref")),
             guards=(date_not_before("meeting_date", "opened_on", g.DIS_DATES),
                     date_not_in_future("meeting_date", g.DIS_DATES)),
+            starts=(bureau_pending(awaiting("DS-5", (ART23, A30)), (Roles.DISTRICT_CIVIL_AFFAIRS,)),),
             notices=(Notice("dismissal.party_decided", (Roles.DISTRICT_CIVIL_AFFAIRS,)),),
         ),
         Step(  # DS-4 (DIS-1: manual grounds only)

@@ -29,6 +29,7 @@ from engine.spec import FieldType as F
 from storage.records import CommunityRecord, TermRecord
 from workflows.citations import ART2, ART4, ART5, ART7, ART7_3, ART8, assumption
 from workflows.guards import exam_hiring as g
+from workflows.guards import publicity as pub
 from workflows.guards.common import date_not_before, date_not_in_future
 
 ORGANISER = PolicyRole("exam_hiring.organiser")  # DONGQU: 区民政局 (seed 000 第二条, 第三条)
@@ -449,7 +450,8 @@ EXAM_CANDIDATE = Procedure(
             ),
             effect=g.on_publicity_posted,
             notices=(Notice("exam.publicity_posted", (Roles.COMMUNITY, "worker")),),  # 公示公告
-            starts=(DeadlineSpec("publicity_end", "end_publicity", g.publicity_end_due, g.EXH_PUBLICITY),),
+            starts=(DeadlineSpec("publicity_end", "end_publicity", g.publicity_end_due, g.EXH_PUBLICITY),
+                    pub.ending_reminder(g.EXH_PUBLICITY, (ORGANISER,))),
         ),
         Step(  # C-7 end of the period (SYSTEM, CAL-2)
             "end_publicity",

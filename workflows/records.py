@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Any
 
 from engine.absence import KINDS, Absence, parse_fraction
-from engine.calendar import is_working_day
+from engine.calendar import calendar_for
 from engine.clock import local_date
 from engine.errors import InvalidInput, NotConfigured, NotFound, NotPermitted, ShequFlowError
 from engine.guards import SYSTEM_ACTOR, Actor, CaseView
@@ -106,6 +106,7 @@ def ground_facts(store: Store, worker_id: int, district_id: int | None,
     facts: dict[str, Any] = {"worker": store.worker(worker_id), "appointment": apps[0] if apps else None}
     facts.update(worker_record_facts(store, worker_id))
     facts["terms"] = tuple(store.terms(district_id)) if district_id is not None else ()
+    facts["calendar"] = calendar_for(store)  # CAL-1: working days (DIS-G8 runs) with the imported data
     facts["open_cases"] = tuple(
         (c.id, c.data.get("ground")) for c in store.list_cases(procedure=DISMISSAL, worker_id=worker_id,
                                                                open_only=True)
@@ -299,7 +300,8 @@ class Records:
             day = _date(raw.get("day"), table, "day")
             if day > today:
                 raise _invalid(table, "day", t("records.problem.future_date", today=today.isoformat()))
-            if not is_working_day(day):  # CAL-1; raises CAL_NO_DATA for a year without calendar data
+            # CAL-1 on the imported calendar; raises CAL_NO_DATA for a year without calendar data
+            if not calendar_for(store).is_working_day(day):
                 raise InvalidInput("ABS_NOT_WORKING_DAY", rule_id="CAL-1", citation="A-02",
                                    details={"date": day.isoformat()})
             fraction = _fraction(raw, table)

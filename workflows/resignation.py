@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from engine.reminders import awaiting, decision_pending
 from engine.spec import DeadlineSpec, Field, Notice, PolicyRole, Procedure, Roles, Step
 from engine.spec import FieldType as F
 from workflows.citations import ART22, assumption
@@ -52,7 +53,8 @@ RESIGNATION = Procedure(
                 g.notice_long_enough,
             ),
             effect=g.on_submit,
-            starts=(DeadlineSpec("decision_due", "mark_overdue", g.decision_due, g.RES_5),),
+            starts=(DeadlineSpec("decision_due", "mark_overdue", g.decision_due, g.RES_5),
+                    decision_pending(awaiting("RS-2", (ART22,)), (APPROVER,))),
             notices=(Notice("resignation.submitted", (APPROVER, Roles.STREET_OFFICE)),),
             rule_ids=("RES-1", "RES-2"),
         ),

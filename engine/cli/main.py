@@ -29,6 +29,8 @@ from engine.cli import (
     users,
     workers,
 )
+from engine.cli import calendar as calendar_cli
+from engine.cli import scheduler as scheduler_cli
 from engine.cli.base import ShequGroup, State
 from engine.cli.params import INSTANT
 from engine.text import t
@@ -57,6 +59,8 @@ for group in (db.group, org.group, users.group, workers.group, terms.group, case
               procedures.group, policy.group, deadlines.group, records.group):
     cli.add_command(group)
 cli.add_command(demo.demo)
+cli.add_command(calendar_cli.group)  # issue 3: shequ calendar show/import
+cli.add_command(scheduler_cli.group)  # issue 3: shequ scheduler run
 cli.add_command(notify.group)
 cli.add_command(notice.group)
 cli.add_command(pay.group)

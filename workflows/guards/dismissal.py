@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.absence import Absence, abs3_dismissal
-from engine.clock import local_midnight
+from engine.calendar import BUNDLED, DAY, START, Period, WorkingCalendar, deadline
 from engine.guards import GuardContext, Verdict
 from engine.policy import Policy
 from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
@@ -175,7 +175,9 @@ def g8(facts: Mapping[str, Any], policy: Policy) -> Finding:
     run_gt = policy.fraction("dismissal.absence_run_gt", "DIS-G8")
     year_gt = policy.fraction("dismissal.absence_year_gt", "DIS-G8")
     window = str(policy.get("dismissal.absence_window", "DIS-G8"))
-    check = abs3_dismissal(absences, run_gt=run_gt, year_gt=year_gt, window=window)
+    calendar: WorkingCalendar = facts.get("calendar") or BUNDLED  # CAL-1 with imported data (ground_facts)
+    check = abs3_dismissal(absences, run_gt=run_gt, year_gt=year_gt, window=window,
+                           is_working_day=calendar.is_working_day)
     facts_out = {**check.to_facts(), "window": window}
     if check.exceeded:
         return Finding("DIS-G8", True, facts_out)
@@ -384,5 +386,4 @@ def effect_due(ctx: GuardContext) -> DeadlineDue:
     """DS-6: at 00:00 Asia/Shanghai of the effective date."""
     effective = as_date(ctx.case.data["effective_date"])
     assert effective is not None
-    return DeadlineDue(local_midnight(effective), {"from": effective.isoformat(), "period": "start of day",
-                                                   "rule_text": t("dismissal.basis.effect")})
+    return deadline(Period(DAY, effective, at=START), ctx.calendar, rule_text=t("dismissal.basis.effect"))

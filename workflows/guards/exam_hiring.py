@@ -32,13 +32,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 from engine import idcard, text
-from engine.calendar import age_on
-from engine.clock import local_midnight
+from engine.calendar import DAY, END, Period, age_on, deadline
 from engine.errors import DefinitionError, InvalidInput
 from engine.guards import GuardContext, Verdict
 from engine.spec import CloseChildCases, CreateAppointment, DeadlineDue, Effect, Rule
@@ -451,16 +450,10 @@ def on_publish(ctx: GuardContext) -> Effect:
 
 def registration_close_due(ctx: GuardContext) -> DeadlineDue:
     """EX-3: registration closes at the end of the deadline day (00:00 of the next day, Asia/Shanghai)."""
-    deadline = as_date(ctx.case.data["registration_deadline"])
-    assert deadline is not None
-    return DeadlineDue(
-        local_midnight(deadline + timedelta(days=1)),
-        {
-            "from": deadline.isoformat(),
-            "period": "end of day",
-            "rule_text": t("exam_hiring.basis.registration", deadline=deadline.isoformat()),
-        },
-    )
+    last = as_date(ctx.case.data["registration_deadline"])
+    assert last is not None
+    return deadline(Period(DAY, last, at=END), ctx.calendar,
+                    rule_text=t("exam_hiring.basis.registration", deadline=last.isoformat()))
 
 
 def on_registration_closed(ctx: GuardContext) -> Effect:
@@ -1070,7 +1063,7 @@ def publicity_configured(ctx: GuardContext) -> Verdict:
 def publicity_last_day(ctx: GuardContext, posted: date) -> tuple[date, bool]:
     """CAL-2 through the shared PUB pieces: N calendar days, the posting day is day 1 (A-01, A-03), moved
     to the next working day only when the pack says so (A-04)."""
-    return pub.last_day(ctx.policy, posted, publicity_days(ctx), EXH_PUBLICITY.id)
+    return pub.last_day(ctx.policy, posted, publicity_days(ctx), EXH_PUBLICITY.id, ctx.calendar)
 
 
 def on_publicity_posted(ctx: GuardContext) -> Effect:
@@ -1087,17 +1080,15 @@ def on_publicity_posted(ctx: GuardContext) -> Effect:
 
 
 def publicity_end_due(ctx: GuardContext) -> DeadlineDue:
+    """C-7: at the end of the period's last day (CAL-2 through the shared PUB period, re-derivable)."""
     last = as_date(ctx.case.data["publicity_last_day"])
+    posted = as_date(ctx.case.data["exam_publicity_posted_on"])
     assert last is not None
-    return DeadlineDue(
-        pub.ends_at(last),
-        {
-            "posted_on": ctx.case.data.get("exam_publicity_posted_on"),
-            "last_day": last.isoformat(),
-            "days": ctx.case.data.get("publicity_days"),
-            "rule_text": t("exam_hiring.basis.publicity", last_day=last.isoformat()),
-        },
-    )
+    assert posted is not None
+    days = int(ctx.case.data["publicity_days"])
+    return deadline(pub.period(ctx.policy, posted, days, EXH_PUBLICITY.id), ctx.calendar,
+                    posted_on=posted.isoformat(), last_day=last.isoformat(), days=days,
+                    rule_text=t("exam_hiring.basis.publicity", last_day=last.isoformat()))
 
 
 def on_publicity_ended(ctx: GuardContext) -> Effect:

@@ -22,11 +22,21 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from engine.calendar import is_working_day, next_working_day, period_last_day
+from engine.calendar import (
+    BUNDLED,
+    CALENDAR_DAYS,
+    END,
+    Period,
+    WorkingCalendar,
+    deadline,
+    derive,
+    period_last_day,
+)
 from engine.clock import local_midnight
 from engine.guards import GuardContext, Verdict
 from engine.policy import Policy
-from engine.spec import DeadlineDue, Effect, Field, Rule
+from engine.reminders import publicity_ending
+from engine.spec import DeadlineDue, DeadlineSpec, Effect, Field, RoleRef, Rule
 from engine.spec import FieldType as F
 from engine.text import join_list, t
 from workflows.guards.common import as_date
@@ -42,6 +52,7 @@ PLACE = "publicity_place"
 DOC_REF = "publicity_doc_ref"
 LAST_DAY = "publicity_last_day"
 ENDS_AT = "publicity_ends_at"
+PROVISIONAL = "publicity_provisional"  # the last day is an estimate over a year without calendar data
 OBJECTIONS = "objections"
 
 POSTING_FIELDS: tuple[Field, ...] = (
@@ -69,17 +80,27 @@ Guard = Callable[[GuardContext], Verdict]
 # ---------------------------------------------------------------- the period (CAL-2)
 
 
-def last_day(policy: Policy, posted: date, days: int, rule_id: str) -> tuple[date, bool]:
+def period(policy: Policy, posted: date, days: int, rule_id: str) -> Period:
+    """The publicity period as a re-derivable `Period` (CAL-2; A-01, A-03, A-04 from the pack)."""
+    return Period(CALENDAR_DAYS, posted, days, at=END,
+                  start_day_counts=policy.bool("calendar.publicity_start_day_counts", rule_id),
+                  extend_if_rest_day=policy.bool("calendar.publicity_extend_if_last_day_rest_day", rule_id))
+
+
+def last_day(policy: Policy, posted: date, days: int, rule_id: str,
+             calendar: WorkingCalendar = BUNDLED) -> tuple[date, bool]:
     """Last day of an N-calendar-day publicity posted on `posted`, and whether it was extended.
 
     CAL-2 / A-01: calendar days; A-03: the posting day is day 1 (`calendar.publicity_start_day_counts`);
     A-04: a last day on a rest day moves to the next working day only when
-    `calendar.publicity_extend_if_last_day_rest_day` is true (working days per CAL-1).
+    `calendar.publicity_extend_if_last_day_rest_day` is true (working days per CAL-1, on `calendar`; a year
+    without calendar data raises CAL_NO_DATA here: this answer decides when the next step may be taken).
     """
     counts = policy.bool("calendar.publicity_start_day_counts", rule_id)
     last = period_last_day(posted, days, start_day_counts=counts)
-    if policy.bool("calendar.publicity_extend_if_last_day_rest_day", rule_id) and not is_working_day(last):
-        return next_working_day(last), True
+    extend = policy.bool("calendar.publicity_extend_if_last_day_rest_day", rule_id)
+    if extend and not calendar.is_working_day(last):
+        return calendar.next_working_day(last), True
     return last, False
 
 
@@ -95,12 +116,16 @@ def posting_effect(days_key: str, rule: Rule) -> Callable[[GuardContext], Effect
         posted = as_date(ctx.value(POSTED_ON))
         assert posted is not None
         days = ctx.policy.int(days_key, rule.id)
-        last, extended = last_day(ctx.policy, posted, days, rule.id)
+        # A rest-day extension over a year without calendar data is an estimate (PROVISIONAL): the end
+        # deadline waits for the data and `period_over` re-derives the last day on the calendar.
+        derived = derive(period(ctx.policy, posted, days, rule.id), ctx.calendar)
+        last = derived.day
         return Effect(data={
             "publicity_days": days,
             LAST_DAY: last.isoformat(),
             ENDS_AT: ends_at(last).isoformat(),
-            "publicity_extended": extended,
+            "publicity_extended": derived.extended,
+            PROVISIONAL: derived.provisional,
             "publicity_posted_by": ctx.actor.login,
             OBJECTIONS: [dict(o) for o in ctx.case.data.get(OBJECTIONS) or []],
         })
@@ -110,14 +135,21 @@ def posting_effect(days_key: str, rule: Rule) -> Callable[[GuardContext], Effect
 
 
 def end_due(ctx: GuardContext) -> DeadlineDue:
-    """The deadline that ends the period (RH-T9 etc.): at the end of the recorded last day."""
+    """The deadline that ends the period (RH-T9 etc.): at the end of its last day (re-derivable period)."""
     last = as_date(ctx.case.data[LAST_DAY])
+    posted = as_date(ctx.case.data[POSTED_ON])
     assert last is not None
-    basis = {"posted_on": ctx.case.data.get(POSTED_ON), "days": ctx.case.data.get("publicity_days"),
-             "last_day": last.isoformat(), "extended": bool(ctx.case.data.get("publicity_extended")),
-             "rule_text": t("pub.basis", posted=ctx.case.data.get(POSTED_ON),
-                            days=ctx.case.data.get("publicity_days"), last_day=last.isoformat())}
-    return DeadlineDue(ends_at(last), basis)
+    assert posted is not None
+    days = int(ctx.case.data["publicity_days"])
+    return deadline(period(ctx.policy, posted, days, "CAL-2"), ctx.calendar, posted_on=posted.isoformat(),
+                    days=days, last_day=last.isoformat(),
+                    rule_text=t("pub.basis", posted=posted.isoformat(), days=days, last_day=last.isoformat()))
+
+
+def ending_reminder(rule: Rule, to: tuple[RoleRef | str, ...]) -> DeadlineSpec:
+    """"The publicity ends tomorrow" (pack ladder `reminders.publicity_end_days_before`), cancelled when the
+    period ends."""
+    return publicity_ending(rule, to, lambda ctx: as_date(ctx.case.data.get(LAST_DAY)))
 
 
 def on_ended(ctx: GuardContext) -> Effect:
@@ -133,6 +165,11 @@ def period_over(rule: Rule, code: str) -> Guard:
 
     def guard(ctx: GuardContext) -> Verdict:
         last = as_date(ctx.case.data.get(LAST_DAY))
+        posted = as_date(ctx.case.data.get(POSTED_ON))
+        if last is not None and posted is not None and ctx.case.data.get(PROVISIONAL):
+            # recorded over a year without calendar data: decide on the calendar now (CAL_NO_DATA if none)
+            days = int(ctx.case.data["publicity_days"])
+            last, _ = last_day(ctx.policy, posted, days, rule.id, ctx.calendar)
         if last is None or ctx.now >= ends_at(last):
             return Verdict.passed(rule)
         return Verdict.fail(rule, code, last_day=last.isoformat(),

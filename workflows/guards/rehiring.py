@@ -20,7 +20,7 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from engine.clock import local_midnight
+from engine.calendar import DAY, END, Period, deadline
 from engine.errors import DefinitionError
 from engine.guards import GuardContext, Verdict, pct
 from engine.spec import Action, CreateAppointment, DeadlineDue, Effect, EndAppointment, Rule
@@ -424,9 +424,9 @@ def window_due(ctx: GuardContext) -> DeadlineDue:
     """RH-T2: the window closes at the end of its last day (00:00 Asia/Shanghai of the next day)."""
     window_to = as_date(ctx.case.data["window_to"])
     assert window_to is not None
-    return DeadlineDue(local_midnight(window_to + timedelta(days=1)),
-                       {"window_from": ctx.case.data.get("window_from"), "window_to": window_to.isoformat(),
-                        "rule_text": t("rehire.window_basis", window_to=window_to.isoformat())})
+    return deadline(Period(DAY, window_to, at=END), ctx.calendar,
+                    window_from=ctx.case.data.get("window_from"), window_to=window_to.isoformat(),
+                    rule_text=t("rehire.window_basis", window_to=window_to.isoformat()))
 
 
 # ---------------------------------------------------------------- decisions and endings

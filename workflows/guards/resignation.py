@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from engine.calendar import add_months_clamped
-from engine.clock import local_midnight
+from engine.calendar import DAY, END, Period, add_months_clamped, deadline
 from engine.guards import GuardContext, Verdict
 from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
 from engine.text import t
@@ -136,26 +135,12 @@ def decision_due(ctx: GuardContext) -> DeadlineDue:
     """RES-5: undecided at the end of the requested separation date → OVERDUE flag (no auto-approval)."""
     requested = as_date(ctx.case.data["requested_separation_date"])
     assert requested is not None
-    day_after = requested + timedelta(days=1)
-    return DeadlineDue(
-        local_midnight(day_after),
-        {
-            "from": requested.isoformat(),
-            "period": "end of day",
-            "rule_text": t("resignation.basis.decision"),
-        },
-    )
+    return deadline(Period(DAY, requested, at=END), ctx.calendar, rule_text=t("resignation.basis.decision"))
 
 
 def separation_due(ctx: GuardContext) -> DeadlineDue:
     """RS-6: separation takes effect at the end of the separation date (the last day of service)."""
     separation = as_date(ctx.case.data["separation_date"])
     assert separation is not None
-    return DeadlineDue(
-        local_midnight(separation + timedelta(days=1)),
-        {
-            "from": separation.isoformat(),
-            "period": "end of day",
-            "rule_text": t("resignation.basis.separation"),
-        },
-    )
+    return deadline(Period(DAY, separation, at=END), ctx.calendar,
+                    rule_text=t("resignation.basis.separation"))
