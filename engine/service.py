@@ -43,6 +43,7 @@ from engine.spec import (
     EndAppointment,
     Procedure,
     Roles,
+    RunInTransaction,
     Step,
 )
 from engine.text import join_list, t
@@ -448,6 +449,9 @@ class Engine:
         if subject["community_id"] is not None:
             community = store.community(subject["community_id"])
             subject.update(street_id=community.street_id, district_id=community.district_id)
+        if subject["street_id"] is None and proc.subject == "street" and actor.street_id is not None:
+            # a street-wide case (e.g. one annual assessment round per street and year): the opener's street
+            subject.update(street_id=actor.street_id, district_id=store.street(actor.street_id).district_id)
         if subject["district_id"] is None:
             subject["district_id"] = actor.district_id
         if subject["district_id"] is None:
@@ -465,6 +469,10 @@ class Engine:
         if role in DISTRICT_ROLES:
             return actor.district_id is None or actor.district_id == case.district_id
         if role in STREET_ROLES:
+            return actor.street_id is not None and actor.street_id == case.street_id
+        if role in COMMUNITY_ROLES and case.community_id is None and case.street_id is not None:
+            # a street-wide case: each community of the street acts in it for itself (the procedure's guards
+            # hold it to its own community)
             return actor.street_id is not None and actor.street_id == case.street_id
         if role in COMMUNITY_ROLES:
             return actor.community_id is not None and actor.community_id == case.community_id
@@ -708,6 +716,8 @@ class Engine:
                 step = proc.step(action.trigger)
                 if step is not None and other.state in step.source:
                     self.fire_in(store, other, action.trigger, SYSTEM_ACTOR, {"moot_reason": action.reason})
+        elif isinstance(action, RunInTransaction):
+            action.run(self, store, case.id)
         elif isinstance(action, CloseChildCases):
             while True:  # in batches: list_cases is limited; each fired child leaves the open set
                 fired = 0

@@ -194,7 +194,18 @@ class CloseChildCases:
     reason: str
 
 
-Action = CreateAppointment | EndAppointment | CloseRelatedCases | CloseChildCases
+@dataclass(frozen=True)
+class RunInTransaction:
+    """A procedure's own write in the step's transaction, run by the engine after the case is updated:
+    `run(engine, store, case_id)`. For writes that go through a workflow service with its own rules, e.g. the
+    annual assessment's FINAL grades written through `workflows.records.Records` (which re-evaluates the
+    computed dismissal grounds and may open cases). The effect stays pure: it only returns this action."""
+
+    run: Callable[[Any, Any, int], None]
+    label: str
+
+
+Action = CreateAppointment | EndAppointment | CloseRelatedCases | CloseChildCases | RunInTransaction
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from engine.spec import Procedure
+from workflows.annual_assessment import ANNUAL_ASSESSMENT
 from workflows.assessment_rehiring import ASSESSMENT_REHIRING
 from workflows.dismissal import DISMISSAL
 from workflows.exam_hiring import EXAM_CANDIDATE, EXAM_RECRUITMENT
 from workflows.resignation import RESIGNATION
 
 ALL_PROCEDURES: tuple[Procedure, ...] = (RESIGNATION, ASSESSMENT_REHIRING, DISMISSAL, EXAM_RECRUITMENT,
-                                         EXAM_CANDIDATE)
+                                         EXAM_CANDIDATE, ANNUAL_ASSESSMENT)
 
 
 def registry() -> dict[str, Procedure]:
