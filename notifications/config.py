@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.text import t
+from engine.text import join_list, t
 
 ENV_CONFIG = "SHEQU_NOTIFY_CONFIG"
 DEFAULT_DIR = "shequ-notices"
@@ -238,7 +238,7 @@ def _smtp(section: Mapping[str, Any], env: Mapping[str, str]) -> SmtpConfig | No
     security = str(section.get("security", "starttls")).lower()
     if security not in SECURITY_MODES:
         raise _bad(t("notifications.config.bad_choice", key="smtp.security", value=security,
-                     choices="、".join(SECURITY_MODES)))
+                     choices=join_list(SECURITY_MODES)))
     default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
     return SmtpConfig(
         host=str(host),

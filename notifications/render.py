@@ -29,9 +29,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from engine import queries
 from engine.clock import LOCAL_TZ
 from engine.errors import ShequFlowError
-from engine.text import has, t
+from engine.text import has, join_list, t
 from notifications.kinds import KindSpec, spec_for
 from notifications.masking import mask_text
+from storage.records import STREET_KINDS
 
 
 class RenderError(ShequFlowError):
@@ -56,7 +57,7 @@ class Rendered:
 def cn_date(value: Any) -> str:
     """`2025-01-06` (a date, an aware datetime in China time, or an ISO string) → `2025年1月6日`."""
     day = as_date(value)
-    return f"{day.year}年{day.month}月{day.day}日"
+    return t("notifications.date", y=day.year, m=day.month, d=day.day)
 
 
 def as_date(value: Any) -> date:
@@ -73,7 +74,7 @@ def as_date(value: Any) -> date:
 def cn_datetime(value: Any) -> str:
     instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     local = instant.astimezone(LOCAL_TZ)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return t("notifications.datetime", y=local.year, m=local.month, d=local.day, hm=f"{local:%H:%M}")
 
 
 def _finalize(value: Any) -> Any:
@@ -119,7 +120,7 @@ def issuer(role: str | None, org: Mapping[str, Any]) -> str:
     street = org.get("street") or {}
     district = org.get("district") or {}
     community = org.get("community") or {}
-    town = street.get("kind") == "镇"
+    town = street.get("kind") == STREET_KINDS[1]  # 镇: a town government rather than a street office
     key = f"notifications.issuer.{role}{'_town' if town else ''}"
     if not has(key):
         key = f"notifications.issuer.{role}"
@@ -170,7 +171,8 @@ def template_context(kind: str, payload: Mapping[str, Any], *, contact: str | No
     to = [(person["name"] or _role_label(r)) if r == "worker" else issuer(r, org)
           for r in payload.get("notice_to") or []]
     parts = [case["procedure_title"], person["name"], (org.get("community") or {}).get("name")]
-    case_line = t("notifications.case_line", case=case["id"], about="，".join(p for p in parts if p))
+    about = t("notifications.comma").join(p for p in parts if p)
+    case_line = t("notifications.case_line", case=case["id"], about=about)
     ctx: dict[str, Any] = {
         "kind": kind,
         "printable": spec.printable,
@@ -189,7 +191,7 @@ def template_context(kind: str, payload: Mapping[str, Any], *, contact: str | No
         "reminder": payload.get("reminder") or {},
         "next_steps": [
             {"label": queries.action_label(procedure, s["trigger"]),
-             "roles": "、".join(queries.role_label(r) for r in s.get("roles") or [])}
+             "roles": join_list(queries.role_label(r) for r in s.get("roles") or [])}
             for s in snap.get("next") or []
         ],
         "system_name": t("notifications.system_name"),

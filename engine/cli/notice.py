@@ -15,7 +15,7 @@ import click
 from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit
 from engine.errors import InvalidInput, NotFound
-from engine.text import t
+from engine.text import join_list, t
 from notifications.config import load
 from notifications.kinds import DOCUMENTS, KINDS
 from notifications.render import render
@@ -33,7 +33,7 @@ def _kinds(kind: str) -> tuple[str, ...]:
         return DOCUMENTS[kind]
     if kind in KINDS:
         return (kind,)
-    known = "、".join(sorted(DOCUMENTS))
+    known = join_list(sorted(DOCUMENTS))
     raise InvalidInput("NOTICE_KIND_UNKNOWN", details={"kind": kind, "known": known})
 
 
@@ -55,7 +55,7 @@ def render_cmd(state: State, case_id: int, kind: str, fmt_: str, out: str | None
         known = sorted({r["kind"] for r in store.outbox_rows(case_id=case_id, limit=1000)})
     if not rows:
         raise NotFound("NOTICE_NOT_AVAILABLE", details={"case": case_id, "kind": kind,
-                                                       "known": "、".join(known) or "无"})
+                                                       "known": join_list(known) or t("text.none")})
     row = rows[-1]
     rendered = render(row["kind"], row["payload"], contact=load(db_url=state.url).objection_contact)
     body = rendered.html if fmt_ == "html" else rendered.text

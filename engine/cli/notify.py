@@ -14,7 +14,7 @@ import click
 from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit, fmt, table, when
 from engine.errors import ShequFlowError
-from engine.text import t
+from engine.text import join_list, t
 from notifications import dispatch as dispatcher
 from notifications.config import load
 from notifications.kinds import spec_for
@@ -94,8 +94,9 @@ def show(state: State, notification_id: int, fmt_: str) -> None:
         lines += ["  " + line for line in table(
             [t("cli.notify.col_recipient"), t("cli.notify.col_channel"), t("cli.notify.col_address"),
              t("cli.notify.col_status"), t("cli.notify.col_attempts"), t("cli.notify.col_delivered")],
-            [(f"{d['recipient_name']}（{d['recipient_key']}）", d["channel"], fmt(d["address"]),
-              _status(d["status"]), d["attempts"], when(d["delivered_at"])) for d in deliveries])]
+            [(t("text.labelled", label=d["recipient_name"], code=d["recipient_key"]), d["channel"],
+              fmt(d["address"]), _status(d["status"]), d["attempts"], when(d["delivered_at"]))
+             for d in deliveries])]
     try:
         payload = row["payload"] or {}
         if not payload.get("context"):
@@ -122,9 +123,10 @@ def dispatch_cmd(state: State, config_path: str | None, limit: int | None) -> No
     report = dispatcher.dispatch_due(state.app(), config=config, limit=limit)
     lines = [t("cli.notify.dispatch_line", status=_outcome(o.status), id=o.outbox_id, kind=o.kind,
                recipient=_recipient(o.recipient), attempts=o.attempts,
-               error=f"：{o.error}" if o.error else "") for o in report.outcomes]
+               error=t("cli.notify.dispatch_error", error=o.error) if o.error else "")
+             for o in report.outcomes]
     lines.append(t("cli.notify.dispatch_done", delivered=report.delivered, retried=report.retried,
-                   dead=report.dead, channels="、".join(config.channel_names) or "—"))
+                   dead=report.dead, channels=join_list(config.channel_names) or "—"))
     emit(state.json, {"dispatch": report.to_dict(), "channels": list(config.channel_names)}, lines)
 
 
@@ -140,6 +142,6 @@ def retry_cmd(state: State, notification_ids: tuple[int, ...], all_dead: bool) -
     if not notification_ids and not all_dead:
         raise click.UsageError(t("cli.help.notify_retry"))
     done = dispatcher.retry(state.app(), list(notification_ids), all_dead=all_dead)
-    line = t("cli.notify.retry_done", count=len(done), ids="、".join(str(i) for i in done)) if done \
+    line = t("cli.notify.retry_done", count=len(done), ids=join_list(done)) if done \
         else t("cli.notify.retry_none")
     emit(state.json, {"requeued": done}, [line])

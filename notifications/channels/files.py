@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from engine.text import t
 from notifications.channels import DeliveryError, Message
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z._@-]+")
@@ -54,6 +55,7 @@ class ConsoleChannel:
     def send(self, message: Message) -> None:
         out = self._stream or sys.stderr
         rule = "=" * 60
-        out.write(f"{rule}\n{message.subject}\n→ {message.recipient_name}（{message.recipient_key}）"
-                  f" [{message.idempotency_key}]\n{rule}\n{message.text}\n")
+        head = t("notifications.console_head", name=message.recipient_name, login=message.recipient_key,
+                 key=message.idempotency_key)
+        out.write(f"{rule}\n{message.subject}\n{head}\n{rule}\n{message.text}\n")
         out.flush()
