@@ -855,13 +855,13 @@ class Store:
         """Code and name of the case's community, street (with its kind 街道/镇) and district."""
         out: dict[str, dict[str, Any] | None] = {"community": None, "street": None, "district": None}
         if community_id is not None:
-            row = self.conn.execute(select(CM.c.code, CM.c.name).where(CM.c.id == community_id)).first()
-            out["community"] = {"code": row.code, "name": row.name} if row else None
+            c = self.conn.execute(select(CM.c.code, CM.c.name).where(CM.c.id == community_id)).first()
+            out["community"] = {"code": c.code, "name": c.name} if c else None
         if street_id is not None:
             q = select(ST.c.code, ST.c.name, ST.c.kind).where(ST.c.id == street_id)
-            row = self.conn.execute(q).first()
-            out["street"] = {"code": row.code, "name": row.name, "kind": row.kind} if row else None
+            s = self.conn.execute(q).first()
+            out["street"] = {"code": s.code, "name": s.name, "kind": s.kind} if s else None
         if district_id is not None:
-            row = self.conn.execute(select(DI.c.code, DI.c.name).where(DI.c.id == district_id)).first()
-            out["district"] = {"code": row.code, "name": row.name} if row else None
+            d = self.conn.execute(select(DI.c.code, DI.c.name).where(DI.c.id == district_id)).first()
+            out["district"] = {"code": d.code, "name": d.name} if d else None
         return out
