@@ -43,7 +43,7 @@ from tests.engine.property_plugs import PLUGS, Plug
 from tests.engine.snapshot import snapshot
 from workflows import ALL_PROCEDURES
 
-SETTINGS = settings(max_examples=50, stateful_step_count=30, deadline=None, database=None,
+SETTINGS = settings(max_examples=40, stateful_step_count=30, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 VERSION_MODES = ("none", "current", "current", "stale")
 
