@@ -849,12 +849,26 @@ class Store:
         else:
             self.conn.execute(update(tbl).where(tbl.c.user_id == user_id).values(updated_at=now, **values))
 
+    # One prebuilt statement for the usual case (a community): names are read on every step with notices.
+    _ORG_OF_COMMUNITY = (
+        select(CM.c.code, CM.c.name, ST.c.code.label("s_code"), ST.c.name.label("s_name"),
+               ST.c.kind.label("s_kind"), DI.c.code.label("d_code"), DI.c.name.label("d_name"))
+        .join(ST, ST.c.id == CM.c.street_id)
+        .join(DI, DI.c.id == ST.c.district_id)
+        .where(CM.c.id == bindparam("b_id"))
+    )
+
     def org_names(
         self, *, community_id: int | None, street_id: int | None, district_id: int | None
     ) -> dict[str, dict[str, Any] | None]:
         """Code and name of the case's community, street (with its kind 街道/镇) and district."""
         out: dict[str, dict[str, Any] | None] = {"community": None, "street": None, "district": None}
         if community_id is not None:
+            r = self.conn.execute(self._ORG_OF_COMMUNITY, {"b_id": community_id}).first()
+            if r is not None:
+                return {"community": {"code": r.code, "name": r.name},
+                        "street": {"code": r.s_code, "name": r.s_name, "kind": r.s_kind},
+                        "district": {"code": r.d_code, "name": r.d_name}}
             c = self.conn.execute(select(CM.c.code, CM.c.name).where(CM.c.id == community_id)).first()
             out["community"] = {"code": c.code, "name": c.name} if c else None
         if street_id is not None:
