@@ -59,8 +59,6 @@ for group in (db.group, org.group, users.group, workers.group, terms.group, case
               procedures.group, policy.group, deadlines.group, records.group):
     cli.add_command(group)
 cli.add_command(demo.demo)
-cli.add_command(notify.group)
-cli.add_command(notice.group)
 cli.add_command(calendar_cli.group)  # issue 3: shequ calendar show/import
 cli.add_command(scheduler_cli.group)  # issue 3: shequ scheduler run
 cli.add_command(notify.group)
