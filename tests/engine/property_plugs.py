@@ -124,6 +124,8 @@ def seed_reference(world: World) -> None:
     a.add_user("li", "李四", ["WORKER"], community="C1", worker_id=li)
     for n, name in enumerate(("王五", "赵六", "钱七"), start=1):
         a.add_user(f"cand{n}", name, ["CANDIDATE"])
+    a.add_user("c1_group", "东华社区考核领导小组", ["COMMUNITY_ASSESSMENT_GROUP"], community="C1")
+    a.add_user("s1_group", "东华街道考评领导小组", ["STREET_ASSESSMENT_GROUP"], street="S1")
     with app.db.read() as store:
         [appointment] = store.appointments(worker_id=li)
         c1 = store.community_by_code("C1").id
@@ -565,6 +567,83 @@ DISMISSAL_PLUG = Plug(
     },
 )
 
+
+# ---------------------------------------------------------------- 年度考核 (a street-wide round)
+
+ANNUAL_ROSTER = [{"name": f"社区工作者{i}", "category": "COMMUNITY_WORKER"} for i in range(5)] + [
+    {"name": f"居民代表{i}", "category": "RESIDENT_REP"} for i in range(20)
+]
+POSTING = {"posted_on": day(-3, 0), "publicity_place": _const(ref()), "publicity_doc_ref": _const(ref())}
+
+ANNUAL_PLUG = Plug(
+    code="annual_assessment",
+    openers=("s1_office",),
+    open_kwargs=lambda _w: {},
+    setup=seed_reference,
+    payloads={
+        "open": payload(
+            {
+                "assessment_year": _choice(2024, 2025, 2023),
+                "rules_doc_ref": _const(ref()),
+                "rules_filed_on": day(-30, 0),
+            }
+        ),
+        "post_performance": payload(POSTING),
+        "approve_roster": payload(
+            {
+                "assessment_roster": _choice(ANNUAL_ROSTER, ANNUAL_ROSTER[:10]),
+                "roster_approved_on": day(-3, 0),
+            }
+        ),
+        "post_roster": payload({"roster_posted_on": day(-3, 0)}, {"publicity_place": _const(ref())}),
+        "hold_meeting": payload(
+            {
+                "assessment_community": _choice("C1", "C2"),
+                "assessment_meeting_date": day(-3, 0),
+                "attendance_present": _choice(25, 0),
+            },
+        ),
+        "propose_grades": payload({"proposed_on": day(-3, 0)}),
+        "post_results": payload(POSTING),
+        "lodge_objection": payload(
+            {
+                "objection_received_on": day(-3, 0),
+                "objection_receiver": _const(ref()),
+                "objection_content": _const(ref()),
+                "assessment_community": _choice("C1", "C2"),
+            },
+        ),
+        "record_finding": payload(
+            {
+                "objection_id": _choice("OBJ-1", "OBJ-2"),
+                "objection_finding": _choice("NOT_SUBSTANTIATED"),
+                "finding_on": day(-3, 0),
+            },
+        ),
+        "finalise": payload({"reported_on": day(-3, 0), "feedback_on": day(-3, 0)}),
+        "finalise_without_plan5": payload({"reported_on": day(-3, 0), "feedback_on": day(-3, 0)}),
+        "cancel": payload({"cancel_reason": _const(ref())}),
+    },
+    actors={
+        "open": ("s1_office",),
+        "post_performance": ("c1",),
+        "approve_roster": ("c1_group",),
+        "post_roster": ("c1",),
+        "hold_meeting": ("s1_office",),
+        "record_findings": ("s1_group",),
+        "propose_grades": ("s1_group",),
+        "select_excellent": ("s1_group",),
+        "post_results": ("c1",),
+        "lodge_objection": ("objector", "c1"),
+        "record_finding": ("s1_group",),
+        "finalise": ("s1_group",),
+        "finalise_without_plan5": ("s1_office",),
+        "cancel": ("s1_office",),
+        "end_results_publicity": ("system",),
+    },
+)
+
 PLUGS: dict[str, Plug] = {
-    p.code: p for p in (RESIGNATION_PLUG, REHIRING_PLUG, RECRUITMENT_PLUG, CANDIDATE_PLUG, DISMISSAL_PLUG)
+    p.code: p
+    for p in (RESIGNATION_PLUG, REHIRING_PLUG, RECRUITMENT_PLUG, CANDIDATE_PLUG, DISMISSAL_PLUG, ANNUAL_PLUG)
 }
