@@ -131,8 +131,9 @@ class DeadlineScheduler:
             self.scheduler.remove_job(NEXT_JOB)
 
     # ------------------------------------------------------------ life cycle
-    def start(self) -> list[FiredDeadline]:
-        """Catch up on everything that fell due while down, then start the wake-up jobs."""
+    def start(self, *, paused: bool = False) -> list[FiredDeadline]:
+        """Catch up on everything that fell due while down, then start the wake-up jobs (`paused`: arm them
+        without running them, for inspection)."""
         self.stats.started_at = self.engine.clock.now()
         caught_up = self.sweep()
         self.stats.caught_up = sum(1 for f in caught_up if f.outcome == "FIRED")
@@ -140,7 +141,7 @@ class DeadlineScheduler:
             return caught_up
         tick = IntervalTrigger(seconds=self.tick_seconds, timezone=UTC)
         self.scheduler.add_job(self.sweep, tick, id=TICK_JOB, replace_existing=True)
-        self.scheduler.start()
+        self.scheduler.start(paused=paused)
         self._arm_next()
         self.stats.ready_at = self.engine.clock.now()
         self.ready.set()

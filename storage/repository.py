@@ -703,17 +703,19 @@ class Store:
             q = q.where(D.c.provisional.is_(provisional))
         return [dict(r._mapping) for r in self.conn.execute(q.limit(limit))]
 
+    _NEXT_FIRABLE = (  # built once: the sweep runs it for every deadline it fires
+        select(D)
+        .where(D.c.status == "PENDING", D.c.due_at <= bindparam("b_until"), D.c.provisional.is_(False))
+        .order_by(D.c.due_at, D.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
     def next_firable_deadline(self, until: datetime) -> dict[str, Any] | None:
         """The earliest PENDING, non-provisional deadline due at or before `until`, locked for this
         transaction; a row another process holds is skipped (`SKIP LOCKED` where the database has it; SQLite
         serialises writers instead)."""
-        row = self.conn.execute(
-            select(D)
-            .where(D.c.status == "PENDING", D.c.due_at <= until, D.c.provisional.is_(False))
-            .order_by(D.c.due_at, D.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        row = self.conn.execute(self._NEXT_FIRABLE, {"b_until": until}).first()
         return dict(row._mapping) if row else None
 
     def next_firable_due_at(self, until: datetime | None = None) -> datetime | None:

@@ -38,7 +38,8 @@ def group() -> None:
     pass
 
 
-def _what(procedure: str, kind: str, fires: str) -> str:
+def fired_label(procedure: str, kind: str, fires: str) -> str:
+    """What a deadline does, for people: the trigger's label, or the reminder's name."""
     if kind == REMINDER:
         return t(f"deadlines.reminder_kind.{fires}") if fires else fires
     return queries.action_label(procedure, fires)
@@ -48,7 +49,7 @@ def _view(row: dict[str, Any], procedure: str) -> dict[str, Any]:
     return {
         "id": row["id"], "case_id": row["case_id"], "procedure": procedure, "key": row["key"],
         "kind": row["kind"], "fires": row["fires"],
-        "fires_label": _what(procedure, row["kind"], row["fires"]),
+        "fires_label": fired_label(procedure, row["kind"], row["fires"]),
         "state": row["state"], "state_label": queries.state_label(procedure, row["state"]),
         "due_at": row["due_at"], "status": row["status"],
         "status_label": queries.label(f"cli.status.deadline.{row['status']}", row["status"]),
@@ -118,7 +119,7 @@ def _compare(derived: Derivation | None, recorded: datetime) -> str:
 
 def _explain_lines(x: Explanation) -> list[str]:
     row = x.row
-    label = _what(x.procedure, row["kind"], row["fires"])
+    label = fired_label(x.procedure, row["kind"], row["fires"])
     lines = [
         t("deadlines.explain.title", id=row["id"], case=row["case_id"],
           procedure=queries.procedure_title(x.procedure)),
@@ -185,7 +186,7 @@ def explain_cmd(state: State, deadline_id: int) -> None:
 
 def _fired_dict(f: FiredDeadline, procedure: str) -> dict[str, Any]:
     return {"deadline_id": f.deadline_id, "case_id": f.case_id, "kind": f.kind, "fires": f.fires,
-            "fires_label": _what(procedure, f.kind, f.fires), "due_at": f.due_at,
+            "fires_label": fired_label(procedure, f.kind, f.fires), "due_at": f.due_at,
             "fired_at": f.fired_at, "outcome": f.outcome, "error": f.error}
 
 

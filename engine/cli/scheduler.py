@@ -5,7 +5,8 @@ sweep every `--tick` seconds and at each deadline's due instant, until SIGTERM o
 which the sweep in progress finishes its current deadline and the process exits 0. `--now` (simulated
 time) is refused: a frozen clock would never see a new deadline fall due; use `shequ deadlines run`.
 
-After every sweep the notifications dispatcher (issue 4) delivers the outbox, when it is installed.
+After every sweep the term timers run (TM-2/TM-4/TM-5, workflows.terms) and the notifications dispatcher
+(issue 4) delivers the outbox.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+import structlog
 
 from engine.app import App
 from engine.cli.base import ShequGroup, State, pass_state
+from engine.cli.deadlines import fired_label
 from engine.cli.output import emit, when
 from engine.clock import FrozenClock
 from engine.deadlines import FiredDeadline
@@ -24,22 +27,38 @@ from engine.errors import InvalidInput
 from engine.scheduler import DeadlineScheduler
 from engine.text import t
 
+log = structlog.get_logger("shequ.scheduler")
+
 
 @click.group("scheduler", cls=ShequGroup, help=t("scheduler.help.group"))
 def group() -> None:
     pass
 
 
-def _dispatcher(app: App) -> Callable[[], None] | None:
-    """The outbox dispatcher of the notifications issue, if that code is installed. Imported here, not at
-    module level, so that the scheduler runs (and writes reminder rows) whether or not it exists yet."""
+def _after_sweep(app: App) -> Callable[[], None]:
+    """What runs after each deadline sweep, each part on its own (one failing does not stop the other):
+
+    1. the term timers (TM-2 start, TM-4 expiry with HOLDOVER/EXPIRED per TERM-6, TM-5 close): terms are not
+       cases, so they are not deadline rows; `TermMachine.sweep` takes what is due by the date, idempotently;
+    2. the outbox dispatcher of the notifications issue (delivers reminders and notices), if installed —
+       imported here inside try/except so the scheduler runs (and writes reminder rows) without it.
+    """
+    from workflows.terms import TermMachine
+
+    terms = TermMachine(app.engine)
     try:
-        from notifications.dispatch import dispatch_due  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
+        from notifications.dispatch import dispatch_due
+    except ImportError:  # the notifications package is optional for the scheduler
+        dispatch_due = None
 
     def after_sweep() -> None:
-        dispatch_due(app)
+        try:
+            for outcome in terms.sweep():
+                log.info("term_timer", term_id=outcome.term_id, trigger=outcome.trigger)
+        except Exception:
+            log.exception("term_sweep_error")
+        if dispatch_due is not None:
+            dispatch_due(app)
 
     return after_sweep
 
@@ -52,16 +71,20 @@ def run_cmd(state: State, tick: float) -> None:
     if isinstance(state.clock, FrozenClock):
         raise InvalidInput("SCHEDULER_SIMULATED_CLOCK")
     app = state.app()
-    scheduler = DeadlineScheduler(app.engine, tick_seconds=tick, after_sweep=_dispatcher(app))
+    scheduler = DeadlineScheduler(app.engine, tick_seconds=tick, after_sweep=_after_sweep(app))
 
     def started(caught_up: list[FiredDeadline]) -> None:
-        if not state.json:
-            fired = sum(1 for f in caught_up if f.outcome == "FIRED")
-            click.echo(t("scheduler.started", caught_up=fired, tick=tick, db=state.shown_url))
-            for f in caught_up:
-                click.echo(t("scheduler.caught_up_line", id=f.deadline_id, case=f.case_id, fires=f.fires,
-                             outcome=t(f"cli.deadline.outcome.{f.outcome}"), due=when(f.due_at),
-                             at=when(f.fired_at)))
+        if state.json:
+            return
+        fired = sum(1 for f in caught_up if f.outcome == "FIRED")
+        click.echo(t("scheduler.started", caught_up=fired, tick=tick, db=state.shown_url))
+        with app.db.read() as store:
+            procedures = {cid: store.get_case(cid).procedure for cid in {f.case_id for f in caught_up}}
+        for f in caught_up:
+            label = fired_label(procedures[f.case_id], f.kind, f.fires)
+            click.echo(t("scheduler.caught_up_line", id=f.deadline_id, case=f.case_id, fires=label,
+                         kind=t(f"deadlines.kind.{f.kind}"), outcome=t(f"cli.deadline.outcome.{f.outcome}"),
+                         due=when(f.due_at), at=when(f.fired_at)))
 
     scheduler.run_forever(on_started=started)
     stats = scheduler.stats

@@ -5,6 +5,7 @@ and 2026 against the State Council notices, years without data, and the bureau's
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -288,3 +289,13 @@ def test_period_round_trips_through_its_basis(period: Period, code: str) -> None
 def test_a_basis_without_a_method_is_not_a_period() -> None:
     """Rows written before provenance existed are recognised as not re-derivable."""
     assert Period.from_basis({"from": "2025-01-01", "period": "end of day"}) is None
+
+
+def test_the_example_of_docs_calendar_md_is_a_valid_file() -> None:
+    """The file format documented for the bureau parses as documented (docs/CALENDAR.md)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "CALENDAR.md").read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    parsed = parse_import(example.encode())
+    assert parsed.years == (2027,)
+    assert [h["name"] for h in parsed.holidays] == ["元旦", "春节"]
+    assert ArrangedDay(D("2027-02-20"), DayKind.MAKEUP, "春节") in parsed.days
