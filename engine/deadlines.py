@@ -219,13 +219,16 @@ def _remind(store: Store, row: Mapping[str, Any], now: datetime) -> None:
     reminder = {**dict(basis.get("reminder") or {}), "due_at": row["due_at"].isoformat(),
                 "deadline_id": row["id"], "key": row["key"], "rule": row["rule_id"]}
     key = f"dl{row['id']}"
+    writer: Callable[..., Any] | None = None
     try:  # issue 4's outbox writer builds the rendering snapshot; without it, a plain row is written
         from notifications.outbox import enqueue_reminder
+
+        writer = enqueue_reminder
     except ImportError:
-        enqueue_reminder = None
-    if enqueue_reminder is not None:
-        enqueue_reminder(store, case_id=row["case_id"], kind=kind, recipients=recipients, key=key, now=now,
-                         reminder=reminder)
+        pass
+    if writer is not None:
+        writer(store, case_id=row["case_id"], kind=kind, recipients=recipients, key=key, now=now,
+               reminder=reminder)
         return
     for name in recipients:
         store.insert_outbox({

@@ -46,10 +46,13 @@ def _after_sweep(app: App) -> Callable[[], None]:
     from workflows.terms import TermMachine
 
     terms = TermMachine(app.engine)
+    dispatch: Callable[[App], Any] | None = None
     try:
         from notifications.dispatch import dispatch_due
+
+        dispatch = dispatch_due
     except ImportError:  # the notifications package is optional for the scheduler
-        dispatch_due = None
+        pass
 
     def after_sweep() -> None:
         try:
@@ -57,8 +60,8 @@ def _after_sweep(app: App) -> Callable[[], None]:
                 log.info("term_timer", term_id=outcome.term_id, trigger=outcome.trigger)
         except Exception:
             log.exception("term_sweep_error")
-        if dispatch_due is not None:
-            dispatch_due(app)
+        if dispatch is not None:
+            dispatch(app)
 
     return after_sweep
 
