@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 	@$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c 'import transitions, sqlalchemy, apscheduler, jinja2, structlog, alembic, click, chinese_calendar'
+	@$(PY) -c 'import transitions, sqlalchemy, apscheduler, jinja2, structlog, alembic, click, chinese_calendar, psycopg'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,9 +1,9 @@
-"""Alembic migrations: an empty SQLite file upgrades to head, matches the models, and downgrades."""
+"""Alembic migrations: an empty database (SQLite and PostgreSQL) upgrades to head, matches the models, and
+downgrades."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -18,8 +18,8 @@ from storage.models import Base
 
 
 @pytest.fixture(name="empty")
-def _empty(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def _empty(empty_db_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_db_url)
     yield engine
     engine.dispose()
 

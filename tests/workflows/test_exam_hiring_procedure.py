@@ -495,8 +495,9 @@ def test_holdover_appointments_count(exam: Exam, world: World) -> None:
             "appointment_end": "2023-12-31",
         }
     )
-    with exam.app.db.transaction() as s:
-        s.conn.exec_driver_sql("UPDATE appointments SET status = 'HOLDOVER' WHERE worker_id = ?", (other,))
+    with exam.app.db.transaction() as s:  # through the Store: the test runs on SQLite and PostgreSQL
+        for appointment in s.appointments(worker_id=other):
+            s.set_appointment_status(appointment.id, "HOLDOVER")
     lines = [{"community": "C1", "category": PSW, "count": 9}]
     error = rejected(lambda: plan(exam, lines))
     assert "留任 1" in error.message_zh
