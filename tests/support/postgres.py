@@ -28,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,7 @@ class Server:
     prefix: str = field(default_factory=lambda: f"shequ_t{os.getpid()}_")
     _counter: Iterator[int] = field(default_factory=itertools.count)
     _created: list[str] = field(default_factory=list)
+    _roles: list[str] = field(default_factory=list)
 
     @classmethod
     def start(cls, bindir: Path | None = None) -> Server:
@@ -237,10 +238,9 @@ class Server:
         with contextlib.suppress(ValueError):
             self._created.remove(name)
 
-    def drop_roles(self, names: Sequence[str]) -> None:
-        with self.admin() as conn:
-            for name in names:
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    def forget_roles_later(self, *names: str) -> None:
+        """Roles belong to the whole server: drop these at `close()`, after the databases that use them."""
+        self._roles.extend(names)
 
     def close(self) -> None:
         """Drop what this session created (on an external server), stop a local cluster."""
@@ -248,5 +248,8 @@ class Server:
             with contextlib.suppress(psycopg.Error):
                 for name in list(self._created):
                     self.drop(name)
+                with self.admin() as conn:
+                    for role in self._roles:
+                        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         else:
             self.cluster.stop()
