@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from engine.cli.main import cli
 from engine.clock import LOCAL_TZ, FrozenClock
 from engine.deadlines import fire_due
 from notifications.dispatch import dispatch_due
-from tests.support.postgres import Server, conninfo
+from tests.pg.conftest import ROOT
+from tests.support.postgres import Server, conninfo, find_bindir
 from tests.support.seed import SUBMIT, id_number
 
 _names = itertools.count()
@@ -164,3 +166,20 @@ def test_roles_need_a_migrated_postgresql_database(pg_server: Server, tmp_path: 
         pg_server.drop(empty)
     bad = shequ("db", "roles", "--owner", "Robert'); DROP", "--print")
     assert (bad.exit_code, json.loads(bad.stdout)["error"]["code"]) == (2, "DB_ROLES_NAME_INVALID")
+
+
+def test_the_sql_file_runs_with_psql(db_url: str, roles: tuple[str, str]) -> None:
+    """The documented psql command (`psql -v owner=… -v app=… -f storage/sql/roles.sql`) does the same."""
+    bindir = find_bindir()
+    if bindir is None or not (bindir / "psql").exists():
+        pytest.skip("psql not installed (the server is external)")
+    owner, app = roles
+    argv = [str(bindir / "psql"), conninfo(db_url), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+            "-v", f"owner={owner}", "-v", f"app={app}", "-f", str(ROOT / "storage/sql/roles.sql")]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(conninfo(db_url)) as conn:
+        grants = {r[0] for r in conn.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE table_name = 'audit_entries' AND grantee = %s", (app,))}
+    assert grants == {"SELECT", "INSERT"}
