@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_DB ?= shequ-demo.db
 
-.PHONY: run test lint typecheck bench clean setup
+.PHONY: run test lint typecheck bench bench-postgres clean setup
 
 setup: $(STAMP)
 
@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/shequ --db $(DEMO_DB) demo --fresh
 
+# The PostgreSQL half of the suite starts (and removes) its own throwaway server from a pytest session fixture,
+# or uses SHEQU_TEST_PG_URL (docs/POSTGRESQL.md, "Tests").
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy engine storage workflows notifications
@@ -35,6 +37,9 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.transitions_sqlite
+
+bench-postgres: $(STAMP)
+	$(PY) -m bench.postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-*

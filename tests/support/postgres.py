@@ -187,9 +187,10 @@ class Server:
     _roles: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, bindir: Path | None = None) -> Server:
-        """The server of `SHEQU_TEST_PG_URL`, else a new local cluster (raises when PostgreSQL is missing)."""
-        external = os.environ.get(ENV_URL)
+    def start(cls, bindir: Path | None = None, *, env: str = ENV_URL, durable: bool = False) -> Server:
+        """The server of `$env` (default `SHEQU_TEST_PG_URL`), else a new local cluster (`durable`: on disk
+        with the server's default fsync/synchronous_commit); raises FileNotFoundError without PostgreSQL."""
+        external = os.environ.get(env)
         if external:
             url = external if "+" in external.split("://", 1)[0] else \
                 re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", external)
@@ -197,7 +198,7 @@ class Server:
         bindir = bindir or find_bindir()
         if bindir is None:
             raise FileNotFoundError("PostgreSQL binaries not found (set SHEQU_PG_BIN or SHEQU_TEST_PG_URL)")
-        cluster = LocalCluster(bindir).start()
+        cluster = LocalCluster(bindir, durable=durable).start()
         return cls(cluster.url, cluster)
 
     def admin(self) -> psycopg.Connection[Any]:
