@@ -87,7 +87,7 @@ def test_four_schedulers_killed_at_random_fire_every_deadline_exactly_once(
     # Stop each process cleanly once it is up (its SIGTERM handler is set before it says it has started).
     wait_until(lambda: all(up(slot) for slot in range(PROCESSES)), 120, procs)
     assert terminate(procs) == [0] * PROCESSES, f"seed {seed}"
-    assert kills >= 3, f"only {kills} kills happened before the work was done (seed {seed})"
+    assert kills >= 2, f"only {kills} kills happened before the work was done (seed {seed})"
 
     app = build(url, FrozenClock(START))
     try:
