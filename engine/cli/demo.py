@@ -103,6 +103,7 @@ class Demo:
         self.echo = echo
         self.runner = CliRunner()
         self.failures: list[str] = []
+        self.now = "2025-01-02"  # the district is set up before the first case of the story
 
     # ------------------------------------------------------------------ plumbing
     def heading(self, key: str) -> None:
@@ -126,8 +127,9 @@ class Demo:
         argv = ["--db", self.url]
         if as_user:
             argv += ["--as", as_user]
-        if now:
-            argv += ["--now", now]
+        # The story's clock only moves forward: a step without its own time runs at the latest time told.
+        self.now = now or self.now
+        argv += ["--now", self.now]
         argv += list(args)
         shown = [a if len(a) < 60 else a[:57] + "…" for a in argv[2:]]
         if not quiet:
@@ -304,6 +306,7 @@ class Demo:
                 "2026-11-03",
                 ["applied_on=2026-11-03", "application_doc_ref=考核聘用申请书"],
             )
+        for case in cases.values():
             self.fire(
                 case,
                 "street_approve",
@@ -311,6 +314,7 @@ class Demo:
                 "2026-11-04",
                 ["reviewed_on=2026-11-04", "review_opinion=同意"],
             )
+        for case in cases.values():
             self.fire(
                 case,
                 "bureau_approve_application",
@@ -581,10 +585,11 @@ def demo(state: State, fresh: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="shequ-demo-") as tmp:
         story = Demo(state.url, Path(tmp), click.echo)
         story.setup()
+        # In calendar order, so the simulated clock only moves forward (the audit chain reads as a timeline).
         story.resignation()
-        story.rehiring()
         story.exam_hiring()
         story.dismissal()
+        story.rehiring()
         story.finish()
     if story.failures:
         click.echo(t("cli.demo.unexpected", steps="；".join(story.failures)), err=True)
