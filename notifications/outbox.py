@@ -23,7 +23,7 @@ from typing import Any
 from engine.audit import normalise
 from engine.clock import local_date
 from engine.spec import Procedure, Roles
-from notifications.masking import redact
+from notifications.masking import redact, redact_document
 from storage.records import CaseRecord
 from storage.repository import Store
 
@@ -97,11 +97,14 @@ def snapshot(
             "rule_ids": list(body.get("rule_ids") or []),
             "citations": list(body.get("citations") or []),
         },
-        "worker": worker,
+        "worker": None,
         "org": org,
         "next": _next_steps(proc, to_state, policy),
     }
-    return redact(normalise(context))  # type: ignore[no-any-return]
+    # The worker (always an ID number) is masked by key; the rest is walked only if its text needs it.
+    out: dict[str, Any] = redact_document(normalise(context))
+    out["worker"] = redact(normalise(worker)) if worker is not None else None
+    return out
 
 
 def recipient_names(to: Sequence[Any], policy: Any) -> list[str]:

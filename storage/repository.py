@@ -88,8 +88,11 @@ def _rec(cls: Any, row: Any) -> Any:
 
 
 class Store:
+    """One transaction's reads and writes (a Store lives as long as its transaction)."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._calendar_heads: list[tuple[int, str]] | None = None  # read once per transaction
 
     # ---------------- cases ----------------
     def get_case(self, case_id: int) -> CaseRecord:
@@ -648,10 +651,13 @@ class Store:
     # deadline reads and writes of the sweep, the scheduler and `shequ deadlines`. Rows come back as dicts.
 
     def calendar_import_heads(self) -> list[tuple[int, str]]:
-        """(id, sha256) of every calendar import, in id order: the cache key of the calendar."""
-        ci = m.CalendarImport.__table__
-        return [(int(r.id), str(r.sha256)) for r in self.conn.execute(select(ci.c.id, ci.c.sha256)
-                                                                        .order_by(ci.c.id))]
+        """(id, sha256) of every calendar import, in id order: the cache key of the calendar. Read once per
+        transaction (several deadlines of one step share it); an import in this transaction re-reads it."""
+        if self._calendar_heads is None:
+            ci = m.CalendarImport.__table__
+            self._calendar_heads = [(int(r.id), str(r.sha256)) for r in self.conn.execute(
+                select(ci.c.id, ci.c.sha256).order_by(ci.c.id))]
+        return list(self._calendar_heads)
 
     def calendar_imports(self) -> list[dict[str, Any]]:
         """Every calendar import with its days (`days`: list of {day, kind, name}), in id order."""
@@ -669,6 +675,7 @@ class Store:
 
     def insert_calendar_import(self, values: Mapping[str, Any], days: Sequence[Mapping[str, Any]]) -> int:
         import_id = self.insert("calendar_imports", values)
+        self._calendar_heads = None
         if days:
             self.conn.execute(insert(m.CalendarDay.__table__), [{**d, "import_id": import_id} for d in days])
         return import_id

@@ -12,6 +12,7 @@ Decisions where the spec is silent (see also the guard modules):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from engine.reminders import awaiting, bureau_pending, decision_pending
 from engine.spec import DeadlineSpec, Field, Notice, OutOfOrder, PolicyRole, Procedure, Roles, Step
 from engine.spec import FieldType as F
 from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, assumption
+from workflows.facts import DeferredFacts
 from workflows.guards import publicity as pub
 from workflows.guards import rehiring as g
 from workflows.guards.common import as_date, date_not_before, date_not_in_future
@@ -52,20 +54,20 @@ A14, A21, A24 = assumption(14), assumption(21), assumption(24)
 NOT_REHIRED_NOTICE = Notice("rehire.not_rehired", ("worker",))
 
 
-def rehire_facts(store: Any, case: CaseView) -> dict[str, Any]:
+def rehire_facts(store: Any, case: CaseView) -> Mapping[str, Any]:
     """What the guards read beyond the case: the worker's appointments in service (by id), the district's
-    terms (by id), the case's community and the worker's open re-hiring cases (id, appointment id)."""
-    facts: dict[str, Any] = {"appointments": {}, "terms": {}, "community": None, "open_rehire_cases": []}
-    if case.worker_id is not None:
-        facts["appointments"] = {a.id: a for a in store.appointments(worker_id=case.worker_id)}
-        facts["open_rehire_cases"] = [
+    terms (by id), the case's community and the worker's open re-hiring cases (id, appointment id).
+    Each is queried only when a guard first reads it."""
+    worker_id, district_id, community_id = case.worker_id, case.district_id, case.community_id
+    return DeferredFacts({
+        "appointments": lambda: {} if worker_id is None else {
+            a.id: a for a in store.appointments(worker_id=worker_id)},
+        "open_rehire_cases": lambda: [] if worker_id is None else [
             (c.id, c.data.get("appointment_id"))
-            for c in store.list_cases(procedure=CODE, worker_id=case.worker_id, open_only=True)]
-    if case.district_id is not None:
-        facts["terms"] = {x.id: x for x in store.terms(case.district_id)}
-    if case.community_id is not None:
-        facts["community"] = store.community(case.community_id)
-    return facts
+            for c in store.list_cases(procedure=CODE, worker_id=worker_id, open_only=True)],
+        "terms": lambda: {} if district_id is None else {x.id: x for x in store.terms(district_id)},
+        "community": lambda: None if community_id is None else store.community(community_id),
+    })
 
 
 def publicity_running(case: CaseView) -> dict[str, Any]:
