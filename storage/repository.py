@@ -53,6 +53,8 @@ _CANCEL_DEADLINES = (
     .values(status="CANCELLED")
 )
 _INSERT_OUTBOX = insert(OB)
+_CALENDAR_HEADS = select(m.CalendarImport.__table__.c.id, m.CalendarImport.__table__.c.sha256).order_by(
+    m.CalendarImport.__table__.c.id)
 _OPEN_CASES_OF_WORKER = (
     select(C).where(C.c.worker_id == bindparam("b_worker"), C.c.closed.is_(False)).order_by(C.c.id)
 )
@@ -654,9 +656,7 @@ class Store:
         """(id, sha256) of every calendar import, in id order: the cache key of the calendar. Read once per
         transaction (several deadlines of one step share it); an import in this transaction re-reads it."""
         if self._calendar_heads is None:
-            ci = m.CalendarImport.__table__
-            self._calendar_heads = [(int(r.id), str(r.sha256)) for r in self.conn.execute(
-                select(ci.c.id, ci.c.sha256).order_by(ci.c.id))]
+            self._calendar_heads = [(int(r.id), str(r.sha256)) for r in self.conn.execute(_CALENDAR_HEADS)]
         return list(self._calendar_heads)
 
     def calendar_imports(self) -> list[dict[str, Any]]:
