@@ -229,11 +229,18 @@ class Admin:
 
     # ------------------------------------------------------------ terms
     def add_term(self, district: str, ordinal: int, start: date, *, status: str = "ACTIVE",
-                 pay_standard: int | None = None, by: str | None = None) -> int:
+                 pay_standard: int | None = None, end: date | None = None, by: str | None = None) -> int:
+        """A term of the district. Its end is CAL-4 from the pack's `term.length_years`, or `end` when given:
+        the dates a district actually decided, for a pack whose sources give no term length (CHUZHOU's
+        "一届任期", spec §4.1 Variants) — without `end` such a pack refuses with NOT_CONFIGURED (A-41)."""
+        if end is not None and end < start:
+            raise InvalidInput("DATE_ORDER", details={
+                "later": t("admin.fields.term_end"), "later_date": end.isoformat(),
+                "earlier": t("admin.fields.term_start"), "earlier_date": start.isoformat()})
         with self.db.transaction() as store:
             d = store.district_by_code(district)
-            years = get_pack(d.pack).int("term.length_years", "TERM-1")
-            end = term_end(start, years)
+            if end is None:
+                end = term_end(start, get_pack(d.pack).int("term.length_years", "TERM-1"))
             new_id = store.insert("terms", {"district_id": d.id, "ordinal": ordinal, "start_date": start,
                                             "end_date": end, "status": status, "pay_standard": pay_standard,
                                             "wage_ref": {}})

@@ -70,5 +70,11 @@ P5_8_2 = Citation(S000, "第五篇 §八(二)")
 P5_8_3 = Citation(S000, "第五篇 §八(三)")
 
 
+# seed 001 (HONGSHAN) and seed 002 (CHUZHOU), cited as spec §0.2 writes them.
+S001_ART27_3 = Citation("seed 001", "第二十七条(三)")  # 年度考评诫勉 → 留用察看
+S001_ART27_4 = Citation("seed 001", "第二十七条(四)")  # 年度考评不合格 → category-specific exit
+S002_CHZ_EXIT = Citation("seed 002", "滁州·建立职业退出机制")  # eight exit situations → 淘汰出社区工作者队伍
+
+
 def assumption(number: int) -> Citation:
     return Citation("", f"A-{number:02d}")

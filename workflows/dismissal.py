@@ -7,7 +7,9 @@ effective date once the written notice to the worker is recorded.
 
 Grounds G1–G6 and G10 are alleged by the street office; G7a, G7b, G8 and G9 are computed from recorded
 data (`workflows.records`) and opened and, after a correction, closed by SYSTEM (DIS-1: never closed as
-unfounded).
+unfounded). Which grounds exist is the pack's `dismissal.grounds` (DS-1 refuses others): CHUZHOU
+adopts this A-30 procedure for its exit situations (seed 002 滁州·建立职业退出机制; DIS-CHZ-3 is
+computed like G7), and a case on them ends the appointment ELIMINATED instead of DISMISSED.
 
 Decisions where the spec is silent:
 - DS-7 may also close a case in APPROVED: a dismissal whose computed ground a correction has withdrawn
@@ -65,7 +67,7 @@ DISMISSAL = Procedure(
             "open", (), OPEN, (Roles.STREET_OFFICE, Roles.SYSTEM), (ART23, A30),
             fields=(Field("ground", F.CHOICE, choices=g.GROUNDS), Field("allegation", required=False),
                     Field("trigger_facts", F.JSON, required=False)),
-            guards=(g.opener_matches_ground, g.particulars_given, g.appointment_not_ended,
+            guards=(g.ground_in_pack, g.opener_matches_ground, g.particulars_given, g.appointment_not_ended,
                     g.one_open_case_per_ground, g.computed_ground_holds),
             effect=g.on_open,
             notices=(Notice("dismissal.opened", (Roles.STREET_OFFICE, Roles.STREET_PARTY_COMMITTEE)),),

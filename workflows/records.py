@@ -279,6 +279,18 @@ class Records:
             return district_id, None
         return district_id, policy
 
+    def _tiers(self, store: Store, worker_id: int) -> list[str]:
+        """The tier labels of the worker's district pack (A-36: by position onto the four grade codes), so a
+        HONGSHAN grade can be recorded as 诫勉 and a CHUZHOU one as 不合格; [] where the pack sets none."""
+        _, _, district_id = self._subject(store, worker_id)
+        if district_id is None:
+            return []
+        policy = get_pack(store.district_pack(district_id))
+        if not policy.is_set("assessment.tiers"):
+            return []
+        tiers = [str(label) for label in policy.get("assessment.tiers")]
+        return tiers if len(tiers) == len(g.GRADES) else []
+
     def _validate(self, store: Store, table: str, worker_id: int, raw: Mapping[str, Any],
                   replacing: int | None) -> dict[str, Any]:
         today = local_date(self.engine.clock.now())
@@ -290,10 +302,11 @@ class Records:
             year = _int(raw.get("year"), table, "year")
             if year > today.year:
                 raise _invalid(table, "year", t("records.problem.future_year", year=today.year))
-            grade = _grade_code(raw.get("grade"))
+            tiers = self._tiers(store, worker_id)
+            grade = _grade_code(raw.get("grade"), tiers)
             if grade is None:
                 raise _invalid(table, "grade", t("payload.not_choice", choices=join_list(
-                    t(f"records.grade.{code}") for code in g.GRADES)))
+                    tiers or [t(f"records.grade.{code}") for code in g.GRADES])))
             _no_duplicate(current, "year", year, table)
             return {"year": year, "grade": grade, "source_ref": source_ref}
         if table == ABSENCE_TABLE:
@@ -362,12 +375,24 @@ class Records:
         return result
 
     def _findings(self, facts: Mapping[str, Any], policy: Policy, result: RecordResult) -> None:
-        for ground in g.COMPUTED_GROUNDS:
+        """Evaluate the computed grounds the pack lists (`dismissal.grounds`): a ground the pack does not list
+        is not evaluated at all (e.g. DIS-CHZ-3 in DONGQU, DIS-G7a in CHUZHOU)."""
+        try:
+            grounds = g.pack_computed_grounds(policy)
+        except NotConfigured as exc:  # A-41: the pack leaves its grounds UNSPECIFIED
+            result.not_evaluated.append({"ground": "*", "reason": "NOT_CONFIGURED",
+                                         "key": exc.details.get("key")})
+            return
+        for ground in grounds:
             try:
                 result.findings[ground] = g.finding(ground, facts, policy).holds
             except NotConfigured as exc:  # A-41: report the rule as not configured, keep the record
-                result.not_evaluated.append({"ground": ground, "reason": "NOT_CONFIGURED",
-                                             "key": exc.details.get("key")})
+                if exc.code == "NOT_CONFIGURED":
+                    result.not_evaluated.append({"ground": ground, "reason": "NOT_CONFIGURED",
+                                                 "key": exc.details.get("key")})
+                else:  # data the rule needs is missing (DIS_TERM_NOT_RECORDED: a year outside every term)
+                    result.not_evaluated.append({"ground": ground, "reason": exc.code,
+                                                 "years": exc.details.get("years")})
 
     def _apply(self, store: Store, worker_id: int, facts: Mapping[str, Any], policy: Policy,
                result: RecordResult, *, cause: str, reason: str | None) -> None:
@@ -436,11 +461,15 @@ def _fraction(raw: Mapping[str, Any], table: str) -> Fraction:
     raise _invalid(table, "fraction", t("records.problem.fraction"))
 
 
-def _grade_code(value: Any) -> str | None:
-    """A grade code from its code or its Chinese label (优秀/称职/基本称职/不称职)."""
+def _grade_code(value: Any, tiers: Sequence[str] = ()) -> str | None:
+    """A grade code from its code, the pack's tier label (e.g. HONGSHAN 诫勉 → BASIC, A-36) or the
+    seed 000 label (优秀/称职/基本称职/不称职). The packs' label sets do not conflict (合格 and 不合格
+    mean the same ordinal in HONGSHAN and CHUZHOU)."""
     text = str(value or "").strip()
     if text in g.GRADES:
         return text
+    if text in tiers and len(tiers) == len(g.GRADES):
+        return g.GRADES[list(tiers).index(text)]
     for code in g.GRADES:
         if text == t(f"records.grade.{code}"):
             return code

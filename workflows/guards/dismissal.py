@@ -6,6 +6,12 @@ loaded by `workflows.dismissal.dismissal_facts` before the guards run. `finding`
 computed ground is decided; `workflows.records` uses it to open or close cases when data is recorded, and
 the guards below use it again, so neither SYSTEM nor anyone else can open a computed case the data does
 not support, nor close one the data still supports.
+
+Grounds per pack (`dismissal.grounds`): DONGQU lists seed 000 第二十三条 1–10; CHUZHOU lists its
+own exit situations (seed 002 滁州·建立职业退出机制): DIS-CHZ-1 受到开除党籍处分 and DIS-CHZ-2
+被追究刑事责任 (manual, with evidence) and DIS-CHZ-3 一届任期内两个年度考评不合格 (computed). A
+ground a pack does not list is neither opened nor evaluated, so its settings are never read there.
+A CHUZHOU case that takes effect ends the appointment ELIMINATED (淘汰出社区工作者队伍), not DISMISSED.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.absence import Absence, abs3_dismissal
 from engine.calendar import BUNDLED, DAY, START, Period, WorkingCalendar, deadline
+from engine.errors import DefinitionError, NotConfigured
 from engine.guards import GuardContext, Verdict
 from engine.policy import Policy
 from engine.spec import CloseRelatedCases, DeadlineDue, Effect, EndAppointment, Rule
@@ -33,6 +40,7 @@ from workflows.citations import (
     ART23_8,
     ART23_9,
     ART23_10,
+    S002_CHZ_EXIT,
     assumption,
 )
 from workflows.guards.common import as_date
@@ -46,10 +54,14 @@ GROUND_CITES = {
     "DIS-G1": ART23_1, "DIS-G2": ART23_2, "DIS-G3": ART23_3, "DIS-G4": ART23_4, "DIS-G5": ART23_5,
     "DIS-G6": ART23_6, "DIS-G7a": ART23_7, "DIS-G7b": ART23_7, "DIS-G8": ART23_8, "DIS-G9": ART23_9,
     "DIS-G10": ART23_10,
+    "DIS-CHZ-1": S002_CHZ_EXIT, "DIS-CHZ-2": S002_CHZ_EXIT, "DIS-CHZ-3": S002_CHZ_EXIT,
 }
 GROUNDS = tuple(GROUND_CITES)
-COMPUTED_GROUNDS = ("DIS-G7a", "DIS-G7b", "DIS-G8", "DIS-G9")
+COMPUTED_GROUNDS = ("DIS-G7a", "DIS-G7b", "DIS-G8", "DIS-G9", "DIS-CHZ-3")
 MANUAL_GROUNDS = tuple(g for g in GROUNDS if g not in COMPUTED_GROUNDS)
+# How a case on the ground ends the appointment (spec §4.1 end_reason): CHUZHOU's exit is 淘汰出社区工作者队伍
+# (seed 002 滁州·建立职业退出机制) = ELIMINATED(pack rule); every other ground DISMISSED(ground).
+GROUND_OUTCOME = {"DIS-CHZ-1": "ELIMINATED", "DIS-CHZ-2": "ELIMINATED", "DIS-CHZ-3": "ELIMINATED"}
 
 # FINAL grades (seed 000 第十二条), ordinal: 优秀 > 称职 > 基本称职 > 不称职.
 GRADES = ("EXCELLENT", "COMPETENT", "BASIC", "INCOMPETENT")
@@ -73,16 +85,34 @@ DIS_NOTICE = Rule("DIS-NOTICE", "DIS_NOTICE_NOT_RECORDED", (assumption(30),))
 DIS_EFFECT = Rule("DIS-EFFECT", "DIS_NOT_YET_EFFECTIVE", (assumption(30),))
 DIS_CORRECTED = Rule("DIS-CORRECTED", "DIS_GROUND_STILL_HOLDS", (ART23, assumption(39)))
 DIS_MOOT = Rule("DIS-MOOT", "DIS_APPOINTMENT_STILL_ACTIVE", (assumption(31),))
+DIS_PACK = Rule("DIS-PACK", "DIS_GROUND_NOT_IN_PACK", (assumption(41),))
 GROUND_RULES = {
     "DIS-G7a": Rule("DIS-G7a", "DIS_GROUND_NOT_MET", (ART23_7, assumption(20))),
     "DIS-G7b": Rule("DIS-G7b", "DIS_GROUND_NOT_MET", (ART23_7, assumption(19), assumption(20))),
     "DIS-G8": Rule("DIS-G8", "DIS_GROUND_NOT_MET", (ART23_8, assumption(17))),
     "DIS-G9": Rule("DIS-G9", "DIS_GROUND_NOT_MET", (ART23_9,)),
+    "DIS-CHZ-3": Rule("DIS-CHZ-3", "DIS_GROUND_NOT_MET", (S002_CHZ_EXIT,)),
 }
 
 
 def ground_label(ground: str) -> str:
     return f"{ground} {t(f'dismissal.grounds.{ground}')}"
+
+
+def pack_grounds(policy: Policy) -> tuple[str, ...]:
+    """The grounds the pack lists (`dismissal.grounds`); UNSPECIFIED raises NotConfigured (A-41)."""
+    listed = policy.get("dismissal.grounds", DIS_PACK.id)
+    unknown = [str(g) for g in listed if g not in GROUND_CITES]
+    if unknown:
+        raise DefinitionError(t("definition.pack_unknown_ground", pack=policy.code,
+                                grounds=join_list(unknown)))
+    return tuple(str(g) for g in listed)
+
+
+def pack_computed_grounds(policy: Policy) -> tuple[str, ...]:
+    """The computed grounds the pack lists (COMPUTED_GROUNDS order): those `workflows.records` evaluates."""
+    listed = set(pack_grounds(policy))
+    return tuple(g for g in COMPUTED_GROUNDS if g in listed)
 
 
 # ---------------------------------------------------------------- computed grounds (pure)
@@ -211,8 +241,51 @@ def g9(facts: Mapping[str, Any], policy: Policy) -> Finding:
                                     "office_record_id": latest.id})
 
 
+def chz3(facts: Mapping[str, Any], policy: Policy) -> Finding:
+    """DIS-CHZ-3 (seed 002 滁州·建立职业退出机制 "一届任期内两个年度考评不合格"): at least
+    `incompetent_years_in_term` (2) FINAL 不合格 years within one term, consecutive or not; a term
+    boundary splits the count. The term of an assessment year is the district's term covering 31 December
+    of that year (the year is assessed at its end; the same reading as DIS-G7 chains reset at 换届), so a
+    three-year term holds three assessment years. A 不合格 year outside every recorded term cannot be
+    counted: if it could make the rule hold, the rule refuses (DIS_TERM_NOT_RECORDED) rather than guess."""
+    rule = "DIS-CHZ-3"
+    needed = policy.get("dismissal.incompetent_years_in_term", rule)
+    if isinstance(needed, bool) or int(needed) < 1:
+        raise DefinitionError(t("definition.pack_bad_threshold", pack=policy.code,
+                                key="dismissal.incompetent_years_in_term"))
+    n = int(needed)
+    grades: Mapping[int, GradeFact] = facts.get("grades") or {}
+    terms = {int(term.id): term for term in facts.get("terms") or ()}
+    term_of = term_of_year_fn(tuple(terms.values()))
+    failing = sorted(y for y, fact in grades.items() if fact.grade == "INCOMPETENT")
+    by_term: dict[int, list[int]] = {}
+    outside: list[int] = []
+    for year in failing:
+        term_id = term_of(year)
+        (outside if term_id is None else by_term.setdefault(term_id, [])).append(year)
+    held = [tid for tid, years in by_term.items() if len(years) >= n]
+    if held:
+        term = max((terms[tid] for tid in held), key=lambda tm: tm.start_date)
+        years = by_term[int(term.id)]
+        return Finding(rule, True, {
+            "rule": rule, "years_required": n, "years": years,
+            "grades": {str(y): grades[y].grade for y in years},
+            "grade_record_ids": [grades[y].id for y in years],
+            "term_id": int(term.id), "term_ordinal": int(term.ordinal),
+            "term_start": term.start_date.isoformat(), "term_end": term.end_date.isoformat(),
+        })
+    most = max((len(years) for years in by_term.values()), default=0)
+    if outside and most + len(outside) >= n:
+        raise NotConfigured("DIS_TERM_NOT_RECORDED", rule_id=rule, citation=str(S002_CHZ_EXIT),
+                            details={"ground": ground_label(rule), "years": join_list(outside)})
+    counted = join_list(f"{t('dismissal.why_not.term', ordinal=terms[tid].ordinal)} {join_list(years)}"
+                        for tid, years in sorted(by_term.items())) or t("text.none")
+    return Finding(rule, False, {"rule": rule, "years_required": n},
+                   t("dismissal.why_not.DIS-CHZ-3", n=n, counted=counted))
+
+
 FINDERS: dict[str, Callable[[Mapping[str, Any], Policy], Finding]] = {
-    "DIS-G7a": g7a, "DIS-G7b": g7b, "DIS-G8": g8, "DIS-G9": g9,
+    "DIS-G7a": g7a, "DIS-G7b": g7b, "DIS-G8": g8, "DIS-G9": g9, "DIS-CHZ-3": chz3,
 }
 
 
@@ -230,6 +303,17 @@ def _ground(ctx: GuardContext) -> str:
 
 def is_computed(ground: str) -> bool:
     return ground in COMPUTED_GROUNDS
+
+
+def ground_in_pack(ctx: GuardContext) -> Verdict:
+    """DS-1: only a ground the district's pack lists (`dismissal.grounds`) can be opened — in CHUZHOU the
+    seed 000 第二十三条 grounds do not apply, in DONGQU the 滁州 exit situations do not."""
+    ground = _ground(ctx)
+    listed = pack_grounds(ctx.policy)
+    if ground in listed:
+        return Verdict.passed(DIS_PACK)
+    return Verdict.fail(DIS_PACK, ground=ground_label(ground), pack=ctx.policy.code,
+                        grounds=join_list(listed) or t("text.none"))
 
 
 def opener_matches_ground(ctx: GuardContext) -> Verdict:
@@ -363,21 +447,24 @@ def effective_on(case_data: Mapping[str, Any]) -> date:
 
 
 def on_take_effect(ctx: GuardContext) -> Effect:
-    """DS-6: the appointment ends DISMISSED(ground); its last day is the day before the dismissal takes
-    effect (an appointment's end date is its last day of service, as for resignation). Open resignation
-    and other dismissal cases of the worker become moot (A-31); an open re-hiring case ends
-    NOT_REHIRED(NO_LONGER_IN_OFFICE) (spec §4.3 Interplay)."""
+    """DS-6: the appointment ends DISMISSED(ground) — ELIMINATED(ground) for CHUZHOU's exit situations
+    (GROUND_OUTCOME); its last day is the day before the dismissal takes effect (an appointment's end date
+    is its last day of service, as for resignation). Open resignation and other dismissal cases of the
+    worker become moot (A-31); an open re-hiring case ends NOT_REHIRED(NO_LONGER_IN_OFFICE) (spec §4.3
+    Interplay)."""
     ground = _ground(ctx)
+    outcome = GROUND_OUTCOME.get(ground, "DISMISSED")
     start = effective_on(ctx.case.data)
     last_day = start - timedelta(days=1)
     actions: list[Any] = []
     appointment = ctx.facts.get("appointment")
     if appointment is not None:
-        actions.append(EndAppointment(int(appointment.id), last_day, f"DISMISSED({ground})"))
+        actions.append(EndAppointment(int(appointment.id), last_day, f"{outcome}({ground})"))
     if ctx.case.worker_id is not None:
         for procedure in ("resignation", "dismissal", "assessment_rehiring"):
-            actions.append(CloseRelatedCases(ctx.case.worker_id, procedure, "close_moot", "DISMISSED"))
+            actions.append(CloseRelatedCases(ctx.case.worker_id, procedure, "close_moot", outcome))
     return Effect(data={"effective_on": start.isoformat(), "last_day_of_service": last_day.isoformat(),
+                        "end_reason": f"{outcome}({ground})",
                         "ended_appointment_id": appointment.id if appointment is not None else None},
                   actions=tuple(actions))
 
