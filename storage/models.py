@@ -113,6 +113,12 @@ class Appointment(Base):
     predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
     successor_id: Mapped[int | None] = mapped_column(Integer)
     case_id: Mapped[int | None] = mapped_column(Integer)
+    # HONGSHAN consequences of an annual grade (seed 001 第二十七条(三)(四); workflows.appointment_flags):
+    # 留用察看 with its dates and the assessment year that imposed it, and the category-specific exit task.
+    probation_start: Mapped[date | None] = mapped_column(Date)
+    probation_end: Mapped[date | None] = mapped_column(Date)
+    probation_year: Mapped[int | None] = mapped_column(Integer)
+    exit_task: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Case(Base):

@@ -36,6 +36,7 @@ from engine.service import Engine
 from engine.spec import Roles
 from engine.text import join_list, t
 from storage.repository import Store
+from workflows import appointment_flags
 from workflows.citations import ART12, ART23_7, ART23_8, ART23_9, assumption
 from workflows.guards import dismissal as g
 
@@ -134,6 +135,8 @@ class RecordResult:
     findings: dict[str, bool] = field(default_factory=dict)
     changes: list[GroundChange] = field(default_factory=list)
     not_evaluated: list[dict[str, Any]] = field(default_factory=list)
+    # flags a grade set, ended or lifted on the current appointment (HONGSHAN 留用察看, exit task)
+    appointment_flags: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the service
@@ -372,6 +375,11 @@ class Records:
         if policy is not None:
             cause = f"{table}#{record_id}"
             self._apply(store, worker_id, facts, policy, result, cause=cause, reason=reason)
+        if table == GRADES_TABLE:  # HONGSHAN 留用察看 / exit task, whatever the dismissal procedure
+            cause = f"{table}#{record_id}"
+            flags, skipped = appointment_flags.apply_in(store, worker_id, cause=cause, now=now)
+            result.appointment_flags.extend(flags)
+            result.not_evaluated.extend(skipped)
         return result
 
     def _findings(self, facts: Mapping[str, Any], policy: Policy, result: RecordResult) -> None:

@@ -13,8 +13,10 @@ from engine.admin import CATEGORIES, EDUCATION_LEVELS
 from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit, fmt, labelled, table, when
 from engine.cli.params import DATE
+from engine.clock import local_date
 from engine.errors import InvalidInput
 from engine.text import t
+from workflows import appointment_flags
 
 
 @click.group("worker", cls=ShequGroup, help=t("cli.help.worker"))
@@ -85,6 +87,11 @@ def show(state: State, worker_id: int) -> None:
          t("cli.worker.col_status"), t("cli.worker.col_end_reason"), t("cli.worker.col_decision")],
         [(a.id, a.community, a.category_label, a.method, a.start_date, a.end_date, a.status_label,
           a.end_reason_label, a.decision_no) for a in p.appointments])]
+    # HONGSHAN 留用察看 and exit tasks set by annual grades (workflows.appointment_flags)
+    flags = appointment_flags.flags_view(state.app().db, worker_id, local_date(state.app().clock.now()))
+    if flags:
+        lines.append(t("appointment_flags.title"))
+        lines += appointment_flags.flag_lines(flags)
     lines.append(t("cli.worker.cases"))
     case_headers = [t("cli.case.col_id"), t("cli.case.col_procedure"), t("cli.case.col_state"),
                     t("cli.case.col_opened")]
@@ -104,6 +111,7 @@ def show(state: State, worker_id: int) -> None:
         lines.append(t("cli.records.facts_hidden", count=len(history) - len(facts), id=worker_id))
     emit(state.json, {"worker": asdict(w), "record": p.record,
                       "appointments": [asdict(a) for a in p.appointments],
+                      "appointment_flags": flags,
                       "cases": [asdict(c) for c in p.cases],
                       "recorded_facts": [asdict(r) for r in facts]}, lines)
 

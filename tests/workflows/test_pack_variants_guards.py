@@ -17,6 +17,7 @@ from engine.errors import NotConfigured
 from engine.guards import Actor, CaseView, GuardContext
 from engine.policy import UNSPECIFIED, Policy, get_pack
 from engine.spec import EndAppointment
+from workflows import appointment_flags as af
 from workflows.guards import dismissal as g
 from workflows.records import GradeFact
 
@@ -162,3 +163,98 @@ def test_take_effect_ends_the_appointment_with_the_grounds_outcome(ground: str, 
     [end] = [a for a in effect.actions if isinstance(a, EndAppointment)]
     assert (end.appointment_id, end.end_reason, end.end_date) == (9, reason, date(2025, 2, 28))
     assert effect.data["end_reason"] == reason
+
+
+# ---------------------------------------------------------------- HONGSHAN 留用察看 (HS-PROB), exit (HS-EXIT)
+
+HONGSHAN = get_pack("HONGSHAN")
+J, H, U = "BASIC", "COMPETENT", "INCOMPETENT"  # HONGSHAN 诫勉, 合格, 不合格 (A-36 ordinal)
+SINCE = date(2024, 1, 1)
+
+
+def finals(**by_year: tuple[str, date]) -> dict[int, af.FinalGrade]:
+    """finals(y2024=("BASIC", date(2025, 1, 6))) → the year's grade and the day it became FINAL."""
+    return {int(k[1:]): af.FinalGrade(int(k[1:]), grade, on, i)
+            for i, (k, (grade, on)) in enumerate(by_year.items(), 1)}
+
+
+@pytest.mark.parametrize(("policy", "grades", "since", "expected"), [
+    pytest.param(HONGSHAN, finals(y2024=(J, date(2025, 1, 6))), date(2024, 1, 1),
+                 af.Probation(2024, date(2025, 1, 6), None), id="HS-PROB-jiemian-starts-on-final-day"),
+    pytest.param(HONGSHAN, finals(y2024=(H, date(2025, 1, 6))), date(2024, 1, 1), None,
+                 id="HS-PROB-hege-no-probation"),
+    pytest.param(HONGSHAN, finals(y2024=(U, date(2025, 1, 6))), date(2024, 1, 1), None,
+                 id="HS-PROB-buhege-is-not-probation"),
+    pytest.param(HONGSHAN, finals(y2024=(J, date(2025, 1, 6)), y2025=(H, date(2026, 1, 9))), SINCE,
+                 af.Probation(2024, date(2025, 1, 6), date(2026, 1, 9)),
+                 id="HS-PROB-next-final-grade-ends-it"),
+    pytest.param(HONGSHAN, finals(y2024=(J, date(2025, 1, 6)), y2025=(J, date(2026, 1, 9))), SINCE,
+                 af.Probation(2025, date(2026, 1, 9), None), id="HS-PROB-second-jiemian-starts-a-new-one"),
+    pytest.param(HONGSHAN, finals(y2024=(J, date(2025, 1, 6))), date(2025, 3, 1), None,
+                 id="HS-PROB-imposed-before-the-appointment-not-carried"),
+    pytest.param(with_setting(HONGSHAN, "assessment.probation_until", 12),
+                 finals(y2024=(J, date(2024, 2, 29))), SINCE,
+                 af.Probation(2024, date(2024, 2, 29), date(2025, 2, 28)),
+                 id="HS-PROB-months-setting-CAL-3-clamped"),
+    pytest.param(DONGQU, finals(y2024=(J, date(2025, 1, 6))), date(2024, 1, 1), None,
+                 id="HS-PROB-dongqu-setting-off"),
+    pytest.param(CHUZHOU, finals(y2024=(J, date(2025, 1, 6))), date(2024, 1, 1), None,
+                 id="HS-PROB-chuzhou-setting-off"),
+])
+def test_probation_from_the_grades(policy: Policy, grades: dict[int, af.FinalGrade], since: date,
+                                   expected: af.Probation | None) -> None:
+    """HS-PROB: the latest 诫勉 sets 留用察看 from its FINAL day until the next FINAL grade (or N months)."""
+    assert af.desired_probation(policy, grades, since) == expected
+
+
+@pytest.mark.parametrize("key", [
+    pytest.param("assessment.probation_tier", id="HS-PROB-tier-unspecified-refuses"),
+    pytest.param("assessment.probation_until", id="HS-PROB-until-unspecified-refuses"),
+])
+def test_probation_left_unspecified_refuses(key: str) -> None:
+    """A-41: a pack that has 留用察看 but leaves a needed value UNSPECIFIED refuses with NOT_CONFIGURED."""
+    with pytest.raises(NotConfigured) as info:
+        af.desired_probation(with_setting(HONGSHAN, key, UNSPECIFIED), finals(y2024=(J, date(2025, 1, 6))),
+                             date(2024, 1, 1))
+    assert (info.value.code, info.value.details["key"]) == ("NOT_CONFIGURED", key)
+
+
+def test_probation_day_boundaries() -> None:
+    """HS-PROB: the probation runs from its start day up to (not including) the day the next grade ends it."""
+    probation = af.Probation(2024, date(2025, 1, 6), date(2026, 1, 9))
+    assert [probation.active_on(d) for d in (date(2025, 1, 5), date(2025, 1, 6), date(2026, 1, 8),
+                                             date(2026, 1, 9))] == [False, True, True, False]
+
+
+@pytest.mark.parametrize(("category", "kind", "role"), [
+    pytest.param("RESIDENTS_COMMITTEE_MEMBER", "ADJUST_OR_DISCHARGE", "STREET_OFFICE",
+                 id="HS-EXIT-residents-committee-adjust-or-discharge"),
+    pytest.param("PUBLIC_SERVICE_OFFICER", "TERMINATE_CONTRACT", "STREET_OFFICE",
+                 id="HS-EXIT-officer-contract"),
+    pytest.param("ELDERLY_CARE_STAFF", "TERMINATE_CONTRACT", "STREET_OFFICE", id="HS-EXIT-elderly-contract"),
+    pytest.param("PARTY_COMMITTEE_MEMBER", "ADJUST_BY_ORGANISATION_RULES", "STREET_PARTY_COMMITTEE",
+                 id="HS-EXIT-party-member-organisation-rules"),
+])
+def test_exit_task_is_category_specific(category: str, kind: str, role: str) -> None:
+    """HS-EXIT (seed 001 第二十七条(四)): 不合格 records the exit of the worker's category for its handler."""
+    failing = finals(y2024=(U, date(2025, 1, 6)))
+    task = af.desired_exit_task(HONGSHAN, failing, SINCE, category)
+    assert task is not None
+    assert (task["kind"], task["to_role"]) == (kind, role)
+    assert (task["year"], task["created_on"]) == (2024, "2025-01-06")
+    assert af.desired_exit_task(DONGQU, failing, SINCE, category) is None
+
+
+def test_final_day_survives_a_correction_keeping_the_grade() -> None:
+    """HS-PROB: a correction that keeps 诫勉 (e.g. a new source) does not move the day the grade became FINAL;
+    one that changes the grade does."""
+    at = datetime(2025, 1, 6, 1, tzinfo=LOCAL_TZ)
+    rows = [{"id": 1, "year": 2024, "grade": J, "supersedes_id": None, "withdrawn": False, "recorded_at": at},
+            {"id": 2, "year": 2024, "grade": J, "supersedes_id": 1, "withdrawn": False,
+             "recorded_at": at.replace(month=3)},
+            {"id": 3, "year": 2023, "grade": H, "supersedes_id": None, "withdrawn": False, "recorded_at": at},
+            {"id": 4, "year": 2023, "grade": J, "supersedes_id": 3, "withdrawn": False,
+             "recorded_at": at.replace(month=4)}]
+    got = af.final_grades(rows)
+    assert (got[2024].final_on, got[2024].record_id) == (date(2025, 1, 6), 2)
+    assert (got[2023].final_on, got[2023].grade) == (date(2025, 4, 6), J)

@@ -207,3 +207,151 @@ def test_chuzhou_term_without_dates_refuses_not_configured(cz: Chuzhou) -> None:
     assert (info.value.code, info.value.details["key"]) == ("NOT_CONFIGURED", "term.length_years")
     with cz.world.app.db.read() as s:
         assert len(s.terms(s.district_by_code("CZ").id)) == 2
+
+
+# ---------------------------------------------------------------- annual rounds (FINAL writes the grades)
+
+
+def finalise_round(world: World, street: str, office: str, community: str, grades: dict[int, str],
+                   when: datetime) -> int:
+    """A street's round without PLAN5 run to FINAL (AR-8) with the given proposed tiers; returns the case."""
+    e = world.app.engine
+    clock_of(world).set(datetime(2025, 12, 20, 9, tzinfo=LOCAL_TZ))
+    cid = e.open_case("annual_assessment", office, {"assessment_year": 2025}).case_id
+    e.fire(cid, "hold_meeting", office, {
+        "assessment_community": community, "assessment_meeting_date": "2025-12-20", "attendance_present": 20,
+        "proposed_grades": {str(w): label for w, label in grades.items()}})
+    world.app.admin.add_user(f"{street}_sag", "街道考评领导小组", ["STREET_ASSESSMENT_GROUP"], street=street)
+    e.fire(cid, "propose_grades", f"{street}_sag", {"proposed_on": "2025-12-20"})
+    clock_of(world).set(when)
+    day = when.date().isoformat()
+    assert e.fire(cid, "finalise_without_plan5", office,
+                  {"reported_on": day, "feedback_on": day}).state == "FINAL"
+    return cid
+
+
+def test_a_chuzhou_round_finalising_the_second_failing_year_opens_the_case(cz: Chuzhou) -> None:
+    """DIS-CHZ-3: the round's FINAL step writes 不合格 for 2025 (2024 already 不合格, same term) and the exit
+    case opens in that transaction, caused by the grade record."""
+    grade(cz, 2024, "不合格")
+    finalise_round(cz.world, "CZ1", "cz_office", "CC1", {cz.worker_id: "不合格"},
+                   datetime(2026, 1, 5, 9, tzinfo=LOCAL_TZ))
+    [case] = dismissal_cases(cz.world, cz.worker_id)
+    assert (case.state, case.data["ground"]) == ("OPEN", "DIS-CHZ-3")
+    assert case.data["trigger_facts"]["years"] == [2024, 2025]
+    assert case.data["trigger_facts"]["cause"].startswith("annual_grades#")
+
+
+# ---------------------------------------------------------------- HONGSHAN 留用察看 and exit task
+
+
+@dataclass
+class Hongshan:
+    world: World
+    records: Records
+    officer: int  # 公共服务干事
+    member: int  # 居委会成员
+
+
+@pytest.fixture(name="hs")
+def _hs(world: World) -> Hongshan:
+    a = world.app.admin
+    a.add_district("HS", "洪山区", "HONGSHAN")
+    a.add_street("HS", "HS1", "珞南街道")
+    a.add_community("HS1", "HC1", "珞南社区", 6)
+    officer = a.add_worker({"id_number": make_id("42011119850303003"), "name": "王五", "community": "HC1",
+                            "category": "PUBLIC_SERVICE_OFFICER", "appointment_start": "2024-01-01"})
+    member = a.add_worker({"id_number": make_id("42011119800404004"), "name": "孙八", "community": "HC1",
+                           "category": "RESIDENTS_COMMITTEE_MEMBER", "appointment_start": "2024-01-01"})
+    a.add_user("hs_office", "珞南街道办事处", ["STREET_OFFICE"], street="HS1")
+    return Hongshan(world, Records(world.app.engine), officer, member)
+
+
+def flags(world: World, worker_id: int) -> dict[str, Any]:
+    from storage.appointment_flags import appointment_flags
+
+    with world.app.db.read() as s:
+        [appointment] = s.appointments(worker_id=worker_id)
+        return appointment_flags(s, [appointment.id])[appointment.id]
+
+
+def flag_audit(world: World, action: str) -> list[Any]:
+    with world.app.db.read() as s:
+        return [e for e in s.audit_entries() if e.action == action]
+
+
+def test_jiemian_puts_the_appointment_on_probation_until_the_next_final_grade(hs: Hongshan) -> None:
+    """HS-PROB (seed 001 第二十七条(三)): a FINAL 诫勉 sets 留用察看 on the current appointment from the day
+    the grade became FINAL, audited in the grade's transaction; the next year's FINAL grade ends it."""
+    first = hs.records.record_grade("hs_office", hs.officer, 2024, "诫勉", "珞南街道考评结果 2024")
+    assert [(f["flag"], f["change"]) for f in first.appointment_flags] == [("probation", "set")]
+    stored = flags(hs.world, hs.officer)
+    assert (stored["probation_start"], stored["probation_end"], stored["probation_year"]) == (
+        date(2025, 1, 6), None, 2024)
+    [entry] = flag_audit(hs.world, "appointment.probation")
+    assert entry.seq == first.audit_seq + 1
+    assert (entry.body["change"], entry.body["rule_ids"], entry.body["citations"]) == (
+        "set", ["HS-PROB"], ["seed 001 第二十七条(三)"])
+    clock_of(hs.world).set(datetime(2026, 1, 9, 9, tzinfo=LOCAL_TZ))
+    second = hs.records.record_grade("hs_office", hs.officer, 2025, "合格", "珞南街道考评结果 2025")
+    assert [(f["flag"], f["change"]) for f in second.appointment_flags] == [("probation", "ended")]
+    stored = flags(hs.world, hs.officer)
+    assert (stored["probation_start"], stored["probation_end"]) == (date(2025, 1, 6), date(2026, 1, 9))
+
+
+def test_a_correction_to_hege_lifts_the_probation_audited(hs: Hongshan) -> None:
+    """HS-PROB: correcting the 诫勉 grade to 合格 removes the probation, with its own audit entry naming the
+    correction as the cause."""
+    first = hs.records.record_grade("hs_office", hs.officer, 2024, "诫勉", "珞南街道考评结果 2024")
+    corrected = hs.records.correct("hs_office", GRADES_TABLE, first.record_id, reason="复核更正",
+                                   authority="珞南街道考评复核意见", changes={"grade": "合格"})
+    assert [(f["flag"], f["change"]) for f in corrected.appointment_flags] == [("probation", "lifted")]
+    assert flags(hs.world, hs.officer)["probation_start"] is None
+    lifted = flag_audit(hs.world, "appointment.probation")[-1]
+    assert (lifted.body["change"], lifted.body["cause"], lifted.body["after"]) == (
+        "lifted", f"annual_grades#{corrected.record_id}", None)
+
+
+def test_a_hongshan_round_sets_the_probation_with_the_final_grades(hs: Hongshan) -> None:
+    """HS-PROB: the round's FINAL step writes 诫勉 and sets the probation in the same transaction, dated the
+    FINAL day; the 合格 worker gets none."""
+    finalise_round(hs.world, "HS1", "hs_office", "HC1", {hs.officer: "诫勉", hs.member: "合格"},
+                   datetime(2026, 1, 5, 9, tzinfo=LOCAL_TZ))
+    assert flags(hs.world, hs.officer)["probation_start"] == date(2026, 1, 5)
+    assert flags(hs.world, hs.member)["probation_start"] is None
+
+
+@pytest.mark.parametrize(("category", "kind", "role"), [
+    pytest.param("officer", "TERMINATE_CONTRACT", "STREET_OFFICE", id="HS-EXIT-officer-contract-termination"),
+    pytest.param("member", "ADJUST_OR_DISCHARGE", "STREET_OFFICE", id="HS-EXIT-residents-committee-member"),
+])
+def test_buhege_records_the_category_specific_exit_task(hs: Hongshan, category: str, kind: str,
+                                                       role: str) -> None:
+    """HS-EXIT (seed 001 第二十七条(四)): a FINAL 不合格 records an open task for the category's exit on the
+    appointment (external procedure); withdrawing the grade removes it."""
+    worker = hs.officer if category == "officer" else hs.member
+    recorded = hs.records.record_grade("hs_office", worker, 2024, "不合格", "珞南街道考评结果 2024")
+    task = flags(hs.world, worker)["exit_task"]
+    assert (task["kind"], task["to_role"], task["year"], task["status"]) == (kind, role, 2024, "OPEN")
+    hs.records.correct("hs_office", GRADES_TABLE, recorded.record_id, reason="录入错误",
+                       authority="珞南街道考评复核意见", withdraw=True)
+    assert flags(hs.world, worker)["exit_task"] is None
+    assert [e.body["change"] for e in flag_audit(hs.world, "appointment.exit_task")] == ["set", "lifted"]
+
+
+@pytest.mark.parametrize(("district", "label"), [
+    pytest.param("DQ", "基本称职", id="HS-PROB-dongqu-never-sets-probation"),
+    pytest.param("CZ", "基本合格", id="HS-PROB-chuzhou-never-sets-probation"),
+])
+def test_other_packs_have_no_probation(cz: Chuzhou, district: str, label: str) -> None:
+    """HS-PROB is HONGSHAN's: DONGQU and CHUZHOU grades (of any tier, incl. the third) set no flag and
+    report nothing as not configured."""
+    world = cz.world
+    worker, login = (world.worker_id, "s1_office") if district == "DQ" else (cz.worker_id, "cz_office")
+    for year, tier in ((2023, label), (2024, "不称职" if district == "DQ" else "不合格")):
+        result = cz.records.record_grade(login, worker, year, tier, "考评结果")
+        assert result.appointment_flags == []
+        assert [n for n in result.not_evaluated if n["ground"] in ("HS-PROB", "HS-EXIT")] == []
+    stored = flags(world, worker)
+    assert (stored["probation_start"], stored["exit_task"]) == (None, None)
+    assert flag_audit(world, "appointment.probation") == []

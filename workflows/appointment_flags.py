@@ -1,0 +1,277 @@
+"""Consequences of a FINAL annual grade on the worker's current appointment (HONGSHAN, seed 001
+第二十七条; spec §4.4.5 Variants, §4.7 Variants, §6 "probation flag 留用察看 with dates"):
+
+- HS-PROB, 留用察看 (第二十七条(三) "对年度考评诫勉的社区工作者,实行留用察看"): a FINAL grade in the
+  pack's `assessment.probation_tier` (HONGSHAN 诫勉) puts the current appointment on probation from the
+  day that grade became FINAL. The seed says nothing on its length; `assessment.probation_until`
+  decides: "next_final_grade" (HONGSHAN; decision) — it ends on the day the next year's grade becomes
+  FINAL (a new 诫勉 starts a new probation that day) — or a number of months (CAL-3).
+- HS-EXIT, 不合格 (第二十七条(四)): a FINAL grade in `assessment.exit_task_tier` (HONGSHAN 不合格)
+  records an open task for the category-specific exit, an external procedure the engine does not run:
+  居委会 member → 调整或辞退 under the 居委会组织法 and the Hubei election rules (street office);
+  公共服务干事 and elderly-care staff → 解聘 under the 用工合同 (street office, the contract party,
+  第七条); party-organisation member → 调整 per the 组织部门 rules (street party committee). Who
+  handles the 居委会 case is a decision (the street office guides the 居委会); the task is recorded, its
+  outcome is not.
+
+Both flags are a pure function of the worker's current grades (`desired_probation`,
+`desired_exit_task`), recomputed in the transaction of every grade record, correction or withdrawal
+(`workflows.records`), so the round's FINAL step sets them with the grades. A difference from what the
+appointment holds is written and audited as SYSTEM (set / ended / lifted / changed): a correction that
+changes the grade lifts the flag. A pack whose setting is false has no such consequence (DONGQU,
+CHUZHOU); UNSPECIFIED is reported not evaluated (A-41). A flag imposed before the appointment began
+belongs to an earlier appointment and is not carried over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from engine.calendar import add_months_clamped
+from engine.clock import local_date
+from engine.errors import DefinitionError, NotConfigured
+from engine.guards import SYSTEM_ACTOR
+from engine.policy import Policy, get_pack
+from engine.text import t
+from storage.appointment_flags import appointment_flags, set_appointment_flags
+from storage.repository import Store
+from storage.unit_of_work import Database
+from workflows.citations import S001_ART27_3, S001_ART27_4
+from workflows.guards import assessment as ga
+
+GRADES_TABLE = "annual_grades"
+PROBATION_RULE = "HS-PROB"
+EXIT_RULE = "HS-EXIT"
+NEXT_FINAL_GRADE = "next_final_grade"
+
+# seed 001 第二十七条(四): the category-specific exit and who carries it out (kind, role).
+EXIT_TASKS: dict[str, tuple[str, str]] = {
+    "RESIDENTS_COMMITTEE_MEMBER": ("ADJUST_OR_DISCHARGE", "STREET_OFFICE"),
+    "PUBLIC_SERVICE_OFFICER": ("TERMINATE_CONTRACT", "STREET_OFFICE"),
+    "ELDERLY_CARE_STAFF": ("TERMINATE_CONTRACT", "STREET_OFFICE"),
+    "PARTY_COMMITTEE_MEMBER": ("ADJUST_BY_ORGANISATION_RULES", "STREET_PARTY_COMMITTEE"),
+}
+OTHER_CATEGORY = ("CATEGORY_NOT_COVERED", "STREET_OFFICE")  # a category 第二十七条(四) does not name
+
+
+@dataclass(frozen=True)
+class FinalGrade:
+    """A worker's current grade of one year and the day it became FINAL."""
+
+    year: int
+    grade: str
+    final_on: date
+    record_id: int
+
+
+@dataclass(frozen=True)
+class Probation:
+    year: int
+    start: date
+    end: date | None  # None: until the next year's FINAL grade
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"year": self.year, "start": self.start.isoformat(),
+                "end": self.end.isoformat() if self.end else None}
+
+
+def final_grades(rows: Sequence[Mapping[str, Any]]) -> dict[int, FinalGrade]:
+    """The current grade of each year (corrections applied, withdrawals removed) with the day it became FINAL:
+    the recorded day of the earliest row of its correction chain holding the same grade (a correction that
+    keeps the grade, e.g. a new source reference, does not move the date)."""
+    by_id = {int(r["id"]): r for r in rows}
+    superseded = {int(r["supersedes_id"]) for r in rows if r["supersedes_id"] is not None}
+    out: dict[int, FinalGrade] = {}
+    for row in rows:
+        if int(row["id"]) in superseded or row["withdrawn"]:
+            continue
+        first = row
+        while first["supersedes_id"] is not None:
+            older = by_id[int(first["supersedes_id"])]
+            if older["withdrawn"] or older["grade"] != row["grade"] or int(older["year"]) != int(row["year"]):
+                break
+            first = older
+        year = int(row["year"])
+        out[year] = FinalGrade(year, str(row["grade"]), local_date(first["recorded_at"]), int(row["id"]))
+    return out
+
+
+def _tier_code(policy: Policy, key: str, rule: str) -> str | None:
+    """The grade code of the tier a setting names; None where the setting is false (no such consequence)."""
+    value = policy.get(key, rule)
+    if value is False:
+        return None
+    code = ga.grade_code(policy, value)
+    if code is None:
+        raise DefinitionError(t("definition.pack_unknown_tier", pack=policy.code, key=key, tier=str(value)))
+    return code
+
+
+def desired_probation(policy: Policy, grades: Mapping[int, FinalGrade], since: date) -> Probation | None:
+    """HS-PROB: the probation the latest grade in the probation tier imposes on an appointment begun on
+    `since`, or None. Raises NotConfigured where the pack leaves a needed value UNSPECIFIED."""
+    tier = _tier_code(policy, "assessment.probation_tier", PROBATION_RULE)
+    if tier is None:
+        return None
+    years = [y for y, g in grades.items() if g.grade == tier]
+    if not years:
+        return None
+    year = max(years)
+    start = grades[year].final_on
+    if start < since:
+        return None
+    until = policy.get("assessment.probation_until", PROBATION_RULE)
+    if until == NEXT_FINAL_GRADE:
+        later = [y for y in grades if y > year]
+        end = max(grades[min(later)].final_on, start) if later else None
+    elif isinstance(until, int) and not isinstance(until, bool) and until > 0:
+        end = add_months_clamped(start, until)
+    else:
+        raise DefinitionError(t("definition.pack_bad_probation_until", pack=policy.code, value=str(until)))
+    return Probation(year, start, end)
+
+
+def desired_exit_task(policy: Policy, grades: Mapping[int, FinalGrade], since: date,
+                      category: str | None) -> dict[str, Any] | None:
+    """HS-EXIT: the open task the latest grade in the exit tier records, or None."""
+    tier = _tier_code(policy, "assessment.exit_task_tier", EXIT_RULE)
+    if tier is None:
+        return None
+    years = [y for y, g in grades.items() if g.grade == tier]
+    if not years:
+        return None
+    year = max(years)
+    created = grades[year].final_on
+    if created < since:
+        return None
+    kind, role = EXIT_TASKS.get(category or "", OTHER_CATEGORY)
+    return {"kind": kind, "to_role": role, "year": year, "category": category,
+            "created_on": created.isoformat(), "status": "OPEN", "rule_id": EXIT_RULE,
+            "citation": str(S001_ART27_4)}
+
+
+def _stored_probation(flags: Mapping[str, Any]) -> Probation | None:
+    if flags.get("probation_start") is None:
+        return None
+    return Probation(int(flags["probation_year"]), flags["probation_start"], flags["probation_end"])
+
+
+def _change(before: Any, after: Any) -> str:
+    if before is None:
+        return "set"
+    if after is None:
+        return "lifted"
+    if isinstance(before, Probation) and isinstance(after, Probation) and before.end is None \
+            and (before.year, before.start) == (after.year, after.start):
+        return "ended"
+    return "changed"
+
+
+def apply_in(store: Store, worker_id: int, *, cause: str, now: Any) -> tuple[list[dict[str, Any]],
+                                                                              list[dict[str, Any]]]:
+    """Recompute the flags of the worker's current appointment from the current grades and write and audit any
+    difference, in the caller's transaction. Returns (changes, not evaluated)."""
+    apps = store.appointments(worker_id=worker_id)
+    if not apps:
+        return [], []
+    appointment = apps[0]
+    policy = get_pack(store.district_pack(store.community(appointment.community_id).district_id))
+    grades = final_grades(store.facts(GRADES_TABLE, worker_id, current_only=False))
+    flags = appointment_flags(store, [appointment.id]).get(appointment.id, {})
+    changes: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+
+    def audit(flag: str, change: str, before: Any, after: Any, rule: str, citation: str) -> None:
+        seq = store.append_audit(
+            case_id=None, procedure=None, action=f"appointment.{flag}", from_state=None, to_state=None,
+            actor_login=SYSTEM_ACTOR.login, actor_name=SYSTEM_ACTOR.name, role=SYSTEM_ACTOR.role, at=now,
+            body={"appointment_id": appointment.id, "worker_id": worker_id, "change": change,
+                  "before": before, "after": after, "cause": cause, "rule_ids": [rule],
+                  "citations": [citation], "pack": f"{policy.code}@{policy.version}",
+                  "effective_date": local_date(now).isoformat()})
+        changes.append({"flag": flag, "change": change, "appointment_id": appointment.id, "before": before,
+                        "after": after, "audit_seq": seq})
+
+    try:
+        want = desired_probation(policy, grades, appointment.start_date)
+    except NotConfigured as exc:
+        skipped.append({"ground": PROBATION_RULE, "reason": "NOT_CONFIGURED", "key": exc.details.get("key")})
+    else:
+        have = _stored_probation(flags)
+        if want != have:
+            set_appointment_flags(store, appointment.id, {
+                "probation_start": want.start if want else None, "probation_end": want.end if want else None,
+                "probation_year": want.year if want else None})
+            audit("probation", _change(have, want), have.to_json() if have else None,
+                  want.to_json() if want else None, PROBATION_RULE, str(S001_ART27_3))
+    try:
+        task = desired_exit_task(policy, grades, appointment.start_date, appointment.category)
+    except NotConfigured as exc:
+        skipped.append({"ground": EXIT_RULE, "reason": "NOT_CONFIGURED", "key": exc.details.get("key")})
+    else:
+        stored = flags.get("exit_task") or None
+        if task != stored:
+            set_appointment_flags(store, appointment.id, {"exit_task": task})
+            audit("exit_task", _change(stored, task), stored, task, EXIT_RULE, str(S001_ART27_4))
+    return changes, skipped
+
+
+# ---------------------------------------------------------------- read model (`shequ worker show`)
+
+
+def flags_view(db: Database, worker_id: int, today: date) -> list[dict[str, Any]]:
+    """Each appointment of the worker that carries a flag, with labels: the probation (dates, the year and
+    tier that imposed it, whether it runs on `today`) and the exit task."""
+    out: list[dict[str, Any]] = []
+    with db.read() as store:
+        apps = store.appointments(worker_id=worker_id, statuses=("ACTIVE", "HOLDOVER", "ENDED"))
+        flags = appointment_flags(store, [a.id for a in apps])
+        for appointment in apps:
+            row = flags.get(appointment.id, {})
+            probation = _stored_probation(row)
+            task = row.get("exit_task") or None
+            if probation is None and task is None:
+                continue
+            policy = get_pack(store.district_pack(store.community(appointment.community_id).district_id))
+            item: dict[str, Any] = {"appointment_id": appointment.id, "probation": None, "exit_task": None}
+            if probation is not None:
+                tier = _label(policy, "assessment.probation_tier")
+                item["probation"] = {**probation.to_json(), "active": probation.active_on(today),
+                                     "tier": tier, "rule_id": PROBATION_RULE, "citation": str(S001_ART27_3)}
+            if task is not None:
+                item["exit_task"] = {**task, "tier": _label(policy, "assessment.exit_task_tier"),
+                                     "kind_label": t(f"appointment_flags.exit_kind.{task['kind']}"),
+                                     "to_role_label": t(f"roles.{task['to_role']}")}
+            out.append(item)
+    return out
+
+
+def _label(policy: Policy, key: str) -> str:
+    value = policy.settings.get(key)
+    return str(value) if isinstance(value, str) and policy.is_set(key) else ""
+
+
+def flag_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`shequ worker show` lines for `flags_view` items."""
+    lines: list[str] = []
+    for item in items:
+        probation = item.get("probation")
+        if probation:
+            end = (t("appointment_flags.until_date", end=probation["end"]) if probation["end"]
+                   else t("appointment_flags.until_next_grade"))
+            status = t("appointment_flags.running" if probation["active"] else "appointment_flags.over")
+            lines.append(t("appointment_flags.probation_line", id=item["appointment_id"],
+                           year=probation["year"], tier=probation["tier"], start=probation["start"], end=end,
+                           status=status, citation=probation["citation"]))
+        task = item.get("exit_task")
+        if task:
+            lines.append(t("appointment_flags.exit_line", id=item["appointment_id"], year=task["year"],
+                           tier=task["tier"], kind=task["kind_label"], role=task["to_role_label"],
+                           created=task["created_on"], citation=task["citation"]))
+    return lines
