@@ -11,7 +11,9 @@ its rows. Each row carries:
   the pack and the steps open next. Rendering happens at dispatch, from this snapshot only;
 - `payload.notice_to` — every recipient of the same notice (documents list who they are sent to).
 
-Reminders (the deadline sweep) are written with `enqueue_reminder` in the sweep's transaction.
+Reminders (the deadline sweep) are written with `enqueue_reminder` in the sweep's transaction. Term-ending
+reminders belong to a term, not a case (workflows.terms): `enqueue_term_reminder` writes them without a case,
+with a snapshot of the term and `payload.scope` (the district) for recipient resolution.
 """
 
 from __future__ import annotations
@@ -187,6 +189,60 @@ def enqueue_reminder(
                 "context": context,
                 "notice_to": list(recipients),
                 "reminder": redact(normalise(dict(reminder or {}))),
+            },
+            "status": "PENDING",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }))
+    return ids
+
+
+def enqueue_term_reminder(
+    store: Store,
+    *,
+    term: Mapping[str, Any],
+    district_id: int,
+    pack: str,
+    kind: str,
+    keys: Mapping[str, str],
+    notice_to: Sequence[str],
+    now: datetime,
+    event: Mapping[str, Any],
+    reminder: Mapping[str, Any],
+) -> list[int]:
+    """Write the rows of a term reminder (no case) in the caller's transaction, one per recipient of `keys`
+    (recipient → idempotency key; the caller has checked that none exists). The snapshot carries the term
+    (`context.term`, `context.case` is None), the event (trigger, audit seq, instant, actor, rules) and the
+    district by name; `payload.scope.district_id` tells the dispatcher whose users the roles are."""
+    org = store.org_names(community_id=None, street_id=None, district_id=district_id)
+    context = {
+        "schema": SCHEMA,
+        "pack": pack,
+        "case": None,
+        "term": dict(term),
+        "event": {**dict(event), "at": now, "date": local_date(now)},
+        "worker": None,
+        "org": org,
+        "next": [],
+    }
+    snap = normalise(context)
+    ids = []
+    for name, idem in keys.items():
+        ids.append(store.insert_outbox({
+            "case_id": None,
+            "audit_seq": event.get("audit_seq"),
+            "kind": kind,
+            "recipient": name,
+            "idempotency_key": idem,
+            "payload": {
+                "schema_version": 1,
+                "procedure": None,
+                "trigger": event.get("trigger"),
+                "context": snap,
+                "notice_to": list(notice_to),
+                "reminder": normalise(dict(reminder)),
+                "scope": {"district_id": district_id},
             },
             "status": "PENDING",
             "attempts": 0,

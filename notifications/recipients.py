@@ -4,6 +4,8 @@ the case's scope to users, and each user to the channels that can reach them.
 - A role reaches the users who hold it and whose scope covers the case — the same scope rule the engine
   applies to the people who may act on the case (`Engine._in_scope`): district roles by district (a user
   without a district reaches every district), street roles by street, community roles by community.
+- A row without a case (a term reminder, workflows.terms) names its scope in `payload.scope` (the district):
+  its roles reach the users of that district (`Scope`).
 - `worker` is the person concerned: the users linked to the case's worker, or, for an exam-hiring
   candidate (who has no personnel record yet), the candidate who registered (the case's owner).
 - E-mail reaches users with an e-mail address; the webhook users with a webhook URL (or everyone, when a
@@ -42,7 +44,24 @@ class Target:
     address: str | None
 
 
-def _covers(user: UserRecord, role: str, case: CaseRecord) -> bool:
+@dataclass(frozen=True)
+class Scope:
+    """The org scope of a row that has no case (e.g. a term reminder: its district)."""
+
+    district_id: int | None
+    street_id: int | None = None
+    community_id: int | None = None
+    worker_id: int | None = None
+    owner_user_id: int | None = None
+
+
+def scope_of(row: Mapping[str, Any]) -> Scope | None:
+    """The `payload.scope` of a case-less row, if it names one."""
+    scope = (row.get("payload") or {}).get("scope") or {}
+    return Scope(int(scope["district_id"])) if scope.get("district_id") is not None else None
+
+
+def _covers(user: UserRecord, role: str, case: CaseRecord | Scope) -> bool:
     if role in DISTRICT_ROLES:
         return user.district_id is None or user.district_id == case.district_id
     if role in STREET_ROLES:
@@ -52,8 +71,8 @@ def _covers(user: UserRecord, role: str, case: CaseRecord) -> bool:
     return False
 
 
-def users_for(store: Store, recipient: str, case: CaseRecord | None) -> list[UserRecord]:
-    """The users a recipient name reaches for `case` (none without a case)."""
+def users_for(store: Store, recipient: str, case: CaseRecord | Scope | None) -> list[UserRecord]:
+    """The users a recipient name reaches for `case` or a case-less row's scope (none without either)."""
     if case is None:
         return []
     users = store.users()
@@ -64,7 +83,7 @@ def users_for(store: Store, recipient: str, case: CaseRecord | None) -> list[Use
     return [u for u in users if recipient in u.roles and _covers(u, recipient, case)]
 
 
-def _scope_code(recipient: str, case: CaseRecord | None, org: Mapping[str, Any]) -> str:
+def _scope_code(recipient: str, case: CaseRecord | Scope | None, org: Mapping[str, Any]) -> str:
     if case is None:
         return "-"
     if recipient == WORKER:
@@ -81,7 +100,8 @@ _LEVEL_ROLES = {"community": COMMUNITY_ROLES, "street": STREET_ROLES, "district"
 
 def resolve(store: Store, row: Mapping[str, Any], config: NotifyConfig) -> list[Target]:
     """Every (person, channel) an outbox row is delivered to under `config`."""
-    case = store.get_case(int(row["case_id"])) if row.get("case_id") is not None else None
+    case: CaseRecord | Scope | None = store.get_case(int(row["case_id"])) if row.get("case_id") is not None \
+        else scope_of(row)
     recipient = str(row["recipient"])
     users = users_for(store, recipient, case)
     contacts = store.user_contacts([u.id for u in users])

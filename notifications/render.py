@@ -143,6 +143,9 @@ def template_context(kind: str, payload: Mapping[str, Any], *, contact: str | No
                      recipient: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything a template may use, from the row's payload (`context` snapshot, `notice_to`, `reminder`)."""
     spec = spec_for(kind)
+    about_term = payload.get("context")
+    if isinstance(about_term, Mapping) and about_term.get("case") is None and about_term.get("term"):
+        return _term_context(kind, payload, about_term, contact=contact, recipient=recipient)
     try:
         snap = payload["context"]
         case = dict(snap["case"])
@@ -196,6 +199,60 @@ def template_context(kind: str, payload: Mapping[str, Any], *, contact: str | No
         ],
         "system_name": t("notifications.system_name"),
         "case_line": case_line,
+    }
+    prepare = _PREPARE.get(spec.template)
+    try:
+        ctx["doc"] = prepare(ctx) if prepare else {}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RenderError("NOTIFICATION_RENDER_FAILED",
+                          details={"kind": kind, "problem": f"{type(exc).__name__}: {exc}"}) from exc
+    ctx["title"] = ctx["doc"].get("title") or t(f"notifications.titles.{spec.template}")
+    return ctx
+
+
+def _term_context(kind: str, payload: Mapping[str, Any], snap: Mapping[str, Any], *, contact: str | None,
+                  recipient: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The context of a row about a term, not a case (term-ending reminders, workflows.terms): `term` and
+    `district` instead of a case and a person; `case.id` is None (the templates then show the term)."""
+    spec = spec_for(kind)
+    try:
+        term = dict(snap["term"])
+        event = dict(snap["event"])
+        org = dict(snap.get("org") or {})
+    except (KeyError, TypeError) as exc:
+        raise RenderError("NOTIFICATION_RENDER_FAILED",
+                          details={"kind": kind, "problem": f"snapshot {exc}"}) from exc
+    actor = event.get("actor") or {}
+    trigger = str(event.get("trigger") or "")
+    event.update(
+        trigger_label=queries.label(f"terms.triggers.{trigger}", trigger),
+        actor_name=actor.get("name", ""),
+        actor_role=actor.get("role", ""),
+        actor_role_label=queries.role_label(actor.get("role")),
+        at_local=cn_datetime(event["at"]) if event.get("at") else "",
+        citations=list(dict.fromkeys(queries.split_citations(event.get("citations") or []))),
+    )
+    ctx: dict[str, Any] = {
+        "kind": kind,
+        "printable": spec.printable,
+        "case": {"id": None, "procedure": None, "procedure_title": "", "state_label": "",
+                 "from_state_label": "", "data": {}},
+        "data": {"term_ordinal": term.get("ordinal")},
+        "term": term,
+        "event": event,
+        "person": {"name": "", "gender": "", "id_number": "", "category": "", "position": ""},
+        "community": None,
+        "street": None,
+        "district": org.get("district"),
+        "org": org,
+        "to": [issuer(r, org) for r in payload.get("notice_to") or []],
+        "recipient": dict(recipient or {}),
+        "regulation": _regulation(snap.get("pack")),
+        "contact": contact,
+        "reminder": payload.get("reminder") or {},
+        "next_steps": [],
+        "system_name": t("notifications.system_name"),
+        "case_line": "",
     }
     prepare = _PREPARE.get(spec.template)
     try:
@@ -421,7 +478,7 @@ def _term_ending(ctx: Mapping[str, Any]) -> dict[str, Any]:
     reminder, data = ctx["reminder"], ctx["data"]
     ordinal = reminder.get("term_ordinal") or data.get("term_ordinal") or data.get("ordinal")
     return {"ordinal": ordinal, "end_date": reminder.get("end_day") or reminder["term_end"],
-            "days_left": reminder["days_left"]}
+            "days_left": reminder["days_left"], "renewal_open": bool(reminder.get("renewal_open"))}
 
 
 _PREPARE: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {

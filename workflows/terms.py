@@ -18,7 +18,25 @@ deadlines table for cases); `shequ term sweep` runs it, and a scheduler can call
 sweep (`DeadlineScheduler(after_sweep=...)`). Order within one sweep: expire, then start, then close — a
 successor starting the day after its predecessor's last day sees the predecessor ENDED (TM-2).
 
+Term-ending reminders (§4.1 timers: "optional reminder to open 换届 N days before end", issue 3): `remind()`
+writes, for every ACTIVE or 换届中 term whose pack sets `reminders.term_end_days_before`, one
+`reminder.term_ending` outbox row per recipient at `reminders.hour` on (last day − N days), with an audit
+entry (SYSTEM) in the same transaction. They are not rows of the deadlines table (its rows belong to a case,
+`deadlines.case_id` is NOT NULL): like the term timers they are computed from the terms table at each run,
+and the outbox's unique idempotency key `term<id>:te<N>d:reminder.term_ending:<recipient>` is what makes a
+rung written once (a second sweep, a restart, two processes: write transactions are serialised, and the one
+that comes second finds the keys). The audit entry and the row's payload record how the instant was derived
+(rule, start date, period `-P<N>D`, hour, calendar version). The scheduler runs it after each sweep,
+`shequ deadlines run` at each rung's instant.
+
 Decisions where the spec is silent:
+- Term-ending reminders go to the roles that may open 换届 (TM-3: 区民政局 of the district), not to the
+  street offices: the street offices act once 换届 is opened (the 考核聘用 cases notify them). They still
+  go while the term is 换届中 (the term still ends; the text then asks to finish the 考核聘用 in time).
+  A rung missed (nothing ran at its instant, or the term was registered after it) is not sent late by
+  itself: only the latest passed rung is sent, once, saying the real number of days left
+  (`engine.reminders.catch_up`). Nothing is sent after the term's last day. A pack whose ladder or hour is
+  UNSPECIFIED writes none and blocks nothing.
 - TM-1 refuses a term overlapping the previous one (TERM-1); a pay standard needs its wage reference.
 - The pay standard may change while PLANNED; it is frozen while ACTIVE or 换届中 (TERM_PAY_FROZEN) and an
   ended term's standard is never changed (pay was computed from it).
@@ -37,20 +55,24 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import structlog
+
 from engine import payload as payloads
-from engine.calendar import term_end
+from engine import reminders
+from engine.calendar import calendar_for, term_end
 from engine.clock import local_date
-from engine.errors import GuardRejected, InvalidInput, NotPermitted, ShequFlowError
+from engine.errors import GuardRejected, InvalidInput, NotConfigured, NotPermitted, ShequFlowError
 from engine.evaluate import Evaluation, evaluate
 from engine.guards import SYSTEM_ACTOR, Actor, CaseView, GuardContext
 from engine.policy import Policy, get_pack
 from engine.service import Engine
-from engine.spec import Field, Roles, Step
+from engine.spec import Field, Roles, Rule, Step
 from engine.spec import FieldType as F
 from engine.text import join_list, t
+from notifications.outbox import enqueue_term_reminder
 from storage.records import TermRecord, UserRecord
 from storage.repository import Store
 from workflows.citations import ART3, ART4, ART5, ART19, assumption
@@ -58,6 +80,8 @@ from workflows.guards import dismissal as dg
 from workflows.guards import terms as g
 from workflows.guards.terms import ACTIVE, CLOSED, ENDED, IN_FORCE, PLANNED, RENEWAL_OPEN
 from workflows.records import OFFICE_TABLE, RECORDER_ROLES, Records
+
+log = structlog.get_logger("shequ.terms")
 
 REHIRE = "assessment_rehiring"
 REHIRE_FINAL = frozenset({"REHIRED", "NOT_REHIRED", "NOT_APPLIED", "WITHDRAWN"})
@@ -100,6 +124,50 @@ TERM_STEPS: dict[str, Step] = {s.trigger: s for s in (
         guards=(g.status_in(ENDED), g.rehire_cases_terminal), rule_ids=("TM-5",),
     ),
 )}
+
+
+# The term-ending reminder names the step it prompts (TM-3, opening 换届) and the article that makes terms
+# end (seed 000 第四条), like the case reminders name the awaited step (engine.reminders.awaiting).
+TERM_REMINDER_RULE: Rule = reminders.awaiting("TM-3", (ART4, ART3))
+TERM_REMINDER_KIND = f"reminder.{reminders.TERM_ENDING}"
+REMIND_TRIGGER = "remind_term_ending"  # audit action term.remind_term_ending
+
+
+def term_reminder_recipients() -> tuple[str, ...]:
+    """Who is reminded that a term ends: the roles that may open 换届 (TM-3)."""
+    roles = TERM_STEPS["open_renewal"].roles
+    return tuple(r.value for r in roles if isinstance(r, Roles) and r != Roles.SYSTEM)
+
+
+def term_reminder_key(term_id: int, rung: int, recipient: str) -> str:
+    """The outbox idempotency key of one rung of a term's ladder for one recipient: (term, N, recipient)."""
+    return f"term{term_id}:te{rung}d:{TERM_REMINDER_KIND}:{recipient}"
+
+
+@dataclass(frozen=True)
+class TermReminder:
+    """One rung of a term's reminder ladder written to the outbox (`remind`)."""
+
+    term_id: int
+    district: str
+    ordinal: int
+    end_date: date
+    rung: int  # N of `reminders.term_end_days_before`
+    due_at: datetime  # the rung's instant: `reminders.hour` on end_date − N days
+    sent_at: datetime
+    days_left: int  # from the day it is sent to the last day (= rung unless caught up late)
+    recipients: tuple[str, ...]
+    outbox_ids: tuple[int, ...]
+    audit_seq: int
+
+
+@dataclass(frozen=True)
+class _RungPlan:
+    term: TermRecord
+    policy: Policy
+    send: reminders.Rung | None  # the rung to write now, if not written yet
+    keys: dict[str, str]  # recipient -> idempotency key of `send` not written yet
+    upcoming: reminders.Rung | None  # the next rung after now (within the term)
 
 
 @dataclass(frozen=True)
@@ -272,6 +340,118 @@ class TermMachine:
                     terms = [x for x in terms if self._open_rehire_cases(store, x) == 0]
             outcomes += [self._attempt(x, trigger, run) for x in terms]
         return outcomes
+
+    # ------------------------------------------------------------ term-ending reminders (§4.1 timers)
+    def remind(self) -> list[TermReminder]:
+        """Write the term-ending reminders due now (see the module docstring), one transaction per term.
+        Idempotent: a rung already written is never written again (checked again inside the write
+        transaction). A term whose reminder cannot be written (e.g. a busy database) is logged and tried again
+        at the next run. The scheduler runs this after every sweep, so a rung goes out within one tick."""
+        now = self.engine.clock.now()
+        today = local_date(now)
+        with self.engine.db.read() as store:  # a write transaction only for a term with something to write
+            keys = self._written_keys(store)
+            ids = [x.id for x in store.all_terms() if x.status in IN_FORCE and today <= x.end_date
+                   and (plan := self._plan(store, x, now, keys)) is not None and plan.send is not None]
+        written: list[TermReminder] = []
+        for term_id in ids:
+            try:
+                reminder = self._remind(term_id, now)
+            except ShequFlowError as exc:
+                log.warning("term_reminder_failed", term_id=term_id, code=exc.code)
+                continue
+            if reminder is not None:
+                written.append(reminder)
+        return written
+
+    def next_reminder_at(self, until: datetime) -> datetime | None:
+        """The earliest instant at or before `until` at which `remind` has something to write: now, when a
+        passed rung is not written yet; otherwise the next rung's instant (a simulation moves its clock
+        there, `shequ deadlines run`)."""
+        now = self.engine.clock.now()
+        found: datetime | None = None
+        with self.engine.db.read() as store:
+            written = self._written_keys(store)
+            for term in store.all_terms():
+                plan = self._plan(store, term, now, written)
+                if plan is None:
+                    continue
+                at = now if plan.send is not None else plan.upcoming[1].at if plan.upcoming else None
+                if at is not None and at <= until and (found is None or at < found):
+                    found = at
+        return found
+
+    def _plan(self, store: Store, term: TermRecord, now: datetime, written: set[str]) -> _RungPlan | None:
+        """The ladder of an in-force term at `now`: the rung to write (the latest passed one, if any of its
+        keys is not written) and the next one; None when the term is not in force, ended, or its pack leaves
+        the ladder UNSPECIFIED."""
+        if term.status not in IN_FORCE or local_date(now) > term.end_date:
+            return None
+        policy = get_pack(store.district_pack(term.district_id))
+        try:
+            rungs = reminders.rungs_before(policy, reminders.TERM_LADDER, TERM_REMINDER_RULE.id,
+                                           term.end_date, calendar_for(store))
+        except NotConfigured as exc:
+            log.debug("term_reminder_not_configured", term_id=term.id, setting=exc.details.get("key"))
+            return None
+        upcoming = reminders.next_rung(rungs, now)
+        if upcoming is not None and local_date(upcoming[1].at) > term.end_date:
+            upcoming = None
+        send = reminders.catch_up(rungs, now)
+        keys: dict[str, str] = {}
+        if send is not None:
+            keys = {r: term_reminder_key(term.id, send[0], r) for r in term_reminder_recipients()}
+            keys = {r: k for r, k in keys.items() if k not in written}
+        return _RungPlan(term, policy, send if keys else None, keys, upcoming)
+
+    @staticmethod
+    def _written_keys(store: Store) -> set[str]:
+        rows = store.outbox_rows(kinds=[TERM_REMINDER_KIND], limit=1_000_000)
+        return {str(r["idempotency_key"]) for r in rows}
+
+    def _remind(self, term_id: int, now: datetime) -> TermReminder | None:
+        """One term, one transaction: find the keys not written, write their rows and the audit entry."""
+        with self.engine.db.transaction() as store:
+            plan = self._plan(store, store.term(term_id), now, self._written_keys(store))
+            if plan is None or plan.send is None:
+                return None
+            term, policy, (rung, due) = plan.term, plan.policy, plan.send
+            district = store.district_code(term.district_id)
+            today = local_date(now)
+            days_left = (term.end_date - today).days
+            rule = TERM_REMINDER_RULE
+            recipients = tuple(plan.keys)
+            computed = {  # how the rung's instant was derived, like a deadline row's provenance
+                "ordinal": term.ordinal, "end_date": term.end_date.isoformat(), "rung": rung,
+                "days_left": days_left, "due_at": due.at.isoformat(), "late": days_left != rung,
+                "ladder": reminders.TERM_LADDER, "start_date": due.start.isoformat() if due.start else None,
+                "period": due.period, "calendar_version": due.calendar_version,
+                "recipients": list(recipients)}
+            body = {"term_id": term.id, "district": district, "payload": {}, "computed": computed,
+                    "basis": dict(due.basis), "idempotency_keys": list(plan.keys.values()),
+                    "rule_ids": [rule.id], "citations": [str(c) for c in rule.cites], "overrides": [],
+                    "warnings": [], "effective_date": today.isoformat(),
+                    "pack": f"{policy.code}@{policy.version}"}
+            actor = SYSTEM_ACTOR
+            seq = store.append_audit(case_id=None, procedure=None, action=f"term.{REMIND_TRIGGER}",
+                                     from_state=term.status, to_state=term.status, actor_login=actor.login,
+                                     actor_name=actor.name, role=actor.role, at=now, body=body)
+            ids = enqueue_term_reminder(
+                store, term={"id": term.id, "district": district, "ordinal": term.ordinal,
+                             "start_date": term.start_date, "end_date": term.end_date, "status": term.status},
+                district_id=term.district_id, pack=f"{policy.code}@{policy.version}", kind=TERM_REMINDER_KIND,
+                keys=plan.keys, notice_to=term_reminder_recipients(), now=now,
+                event={"trigger": REMIND_TRIGGER, "audit_seq": seq,
+                       "actor": {"login": actor.login, "name": actor.name, "role": actor.role},
+                       "payload": {}, "rule_ids": [rule.id], "citations": [str(c) for c in rule.cites]},
+                reminder={"term_id": term.id, "term_ordinal": term.ordinal, "term_end": term.end_date,
+                          "end_day": term.end_date, "days_left": days_left, "rung": rung, "due_at": due.at,
+                          "renewal_open": term.status == RENEWAL_OPEN, "rule": rule.id,
+                          "period": due.period, "calendar_version": due.calendar_version})
+            log.info("term_reminder_written", term_id=term.id, rung=rung, days_left=days_left, audit_seq=seq,
+                     recipients=list(recipients))
+            return TermReminder(term.id, district, term.ordinal, term.end_date, rung, due.at, now, days_left,
+                                recipients, tuple(ids), seq)
 
     # ------------------------------------------------------------ 换届 and elected office (DIS-G9)
     def offices(self, term_id: int) -> list[OfficeStatus]:

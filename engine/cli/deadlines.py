@@ -11,6 +11,8 @@ order, moving the (frozen) clock to each deadline's due instant first, so audit 
 follow-on deadlines see the time at which the deadline really fell due. The clock never moves back:
 a deadline already overdue at `--now` fires at `--now`. Each round goes through
 `engine.deadlines.fire_due`, the same sweep the scheduler runs. Provisional deadlines are not fired.
+Term-ending reminders (not rows of this table: terms are not cases) are simulated the same way: the clock
+also stops at each rung's instant and `TermMachine.remind` runs, as the scheduler runs it after each sweep.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from engine.cli.output import emit, labelled, table, when
 from engine.cli.params import INSTANT
 from engine.deadlines import REMINDER, Explanation, FiredDeadline, explain, fire_due
 from engine.text import join_list, t
+from workflows.terms import TermMachine, TermReminder
 
 STATUSES = ("PENDING", "FIRED", "CANCELLED", "FAILED")
 KINDS = ("transition", "reminder", "all")
@@ -198,14 +201,22 @@ def run_cmd(state: State, until: datetime | None) -> None:
     app = state.app()
     until = until or clock.now()
     processed: list[FiredDeadline] = []
+    terms = TermMachine(app.engine)
+    reminded: list[TermReminder] = []
     for _ in range(MAX_ROUNDS):
         with app.db.read() as store:
             due = store.next_firable_due_at(until)
-        if due is None:
+        dues = [d for d in (due, terms.next_reminder_at(until)) if d is not None]
+        if not dues:
             break
-        if due > clock.now():
-            clock.set(due)
-        processed += fire_due(app.engine, clock.now()).processed
+        if min(dues) > clock.now():
+            clock.set(min(dues))
+        fired = fire_due(app.engine, clock.now()).processed
+        sent = terms.remind()
+        processed += fired
+        reminded += sent
+        if not fired and not sent:  # nothing could be done at this instant (logged): do not spin
+            break
     with app.db.read() as store:
         procedures = {cid: store.get_case(cid).procedure for cid in {f.case_id for f in processed}}
         held = store.count_held_provisional(until)
@@ -215,11 +226,22 @@ def run_cmd(state: State, until: datetime | None) -> None:
                fires=i["fires_label"], due=when(i["due_at"]), at=when(i["fired_at"]),
                error=t("deadlines.error_suffix", error=i["error"]) if i["error"] else "")
              for i in items]
+    term_items = [_term_reminder_dict(r) for r in reminded]
+    lines += [t("deadlines.term_reminder_line", term=i["term_id"], district=i["district"],
+                ordinal=i["ordinal"], end=i["end_date"], days=i["days_left"], rung=i["rung"],
+                due=when(i["due_at"]), at=when(i["sent_at"]), count=len(i["outbox_ids"]))
+              for i in term_items]
     transitions = [i for i in items if i["kind"] != REMINDER]
     reminders = [i for i in items if i["kind"] == REMINDER]
-    lines.append(t("deadlines.run_done", count=len(transitions), reminders=len(reminders), until=when(until),
-                   now=when(clock.now())))
+    lines.append(t("deadlines.run_done", count=len(transitions), reminders=len(reminders) + len(term_items),
+                   until=when(until), now=when(clock.now())))
     if held:
         lines.append(t("deadlines.held", count=held))
     emit(state.json, {"until": until, "now": clock.now(), "fired": transitions, "reminders": reminders,
-                      "held_provisional": held}, lines)
+                      "term_reminders": term_items, "held_provisional": held}, lines)
+
+
+def _term_reminder_dict(r: TermReminder) -> dict[str, Any]:
+    return {"term_id": r.term_id, "district": r.district, "ordinal": r.ordinal, "end_date": r.end_date,
+            "rung": r.rung, "days_left": r.days_left, "due_at": r.due_at, "sent_at": r.sent_at,
+            "recipients": list(r.recipients), "outbox_ids": list(r.outbox_ids), "audit_seq": r.audit_seq}

@@ -5,8 +5,8 @@ sweep every `--tick` seconds and at each deadline's due instant, until SIGTERM o
 which the sweep in progress finishes its current deadline and the process exits 0. `--now` (simulated
 time) is refused: a frozen clock would never see a new deadline fall due; use `shequ deadlines run`.
 
-After every sweep the term timers run (TM-2/TM-4/TM-5, workflows.terms) and the notifications dispatcher
-(issue 4) delivers the outbox.
+After every sweep the term timers run (TM-2/TM-4/TM-5, workflows.terms), then the term-ending reminders
+(`TermMachine.remind`), and the notifications dispatcher (issue 4) delivers the outbox.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def _after_sweep(app: App) -> Callable[[], None]:
 
     1. the term timers (TM-2 start, TM-4 expiry with HOLDOVER/EXPIRED per TERM-6, TM-5 close): terms are not
        cases, so they are not deadline rows; `TermMachine.sweep` takes what is due by the date, idempotently;
+       then the term-ending reminders (`TermMachine.remind`, idempotent by outbox key);
     2. the outbox dispatcher of the notifications issue (delivers reminders and notices), if installed —
        imported here inside try/except so the scheduler runs (and writes reminder rows) without it.
     """
@@ -60,6 +61,12 @@ def _after_sweep(app: App) -> Callable[[], None]:
                 log.info("term_timer", term_id=outcome.term_id, trigger=outcome.trigger)
         except Exception:
             log.exception("term_sweep_error")
+        try:
+            for reminder in terms.remind():
+                log.info("term_reminder", term_id=reminder.term_id, rung=reminder.rung,
+                         days_left=reminder.days_left)
+        except Exception:
+            log.exception("term_reminder_error")
         if dispatch is not None:
             dispatch(app)
 
