@@ -113,19 +113,25 @@ def _tier_code(policy: Policy, key: str, rule: str) -> str | None:
     return code
 
 
-def desired_probation(policy: Policy, grades: Mapping[int, FinalGrade], since: date) -> Probation | None:
-    """HS-PROB: the probation the latest grade in the probation tier imposes on an appointment begun on
-    `since`, or None. Raises NotConfigured where the pack leaves a needed value UNSPECIFIED."""
-    tier = _tier_code(policy, "assessment.probation_tier", PROBATION_RULE)
-    if tier is None:
-        return None
-    years = [y for y, g in grades.items() if g.grade == tier]
+def _latest_in_tier(grades: Mapping[int, FinalGrade], tier: str | None,
+                    since: date) -> tuple[int, date] | None:
+    """The latest year graded `tier` and the day that grade became FINAL, unless it predates `since` (a
+    consequence of a grade from before the appointment began is not carried into it)."""
+    years = [y for y, g in grades.items() if tier is not None and g.grade == tier]
     if not years:
         return None
     year = max(years)
-    start = grades[year].final_on
-    if start < since:
+    final_on = grades[year].final_on
+    return None if final_on < since else (year, final_on)
+
+
+def desired_probation(policy: Policy, grades: Mapping[int, FinalGrade], since: date) -> Probation | None:
+    """HS-PROB: the probation the latest grade in the probation tier imposes on an appointment begun on
+    `since`, or None. Raises NotConfigured where the pack leaves a needed value UNSPECIFIED."""
+    latest = _latest_in_tier(grades, _tier_code(policy, "assessment.probation_tier", PROBATION_RULE), since)
+    if latest is None:
         return None
+    year, start = latest
     until = policy.get("assessment.probation_until", PROBATION_RULE)
     if until == NEXT_FINAL_GRADE:
         later = [y for y in grades if y > year]
@@ -140,16 +146,10 @@ def desired_probation(policy: Policy, grades: Mapping[int, FinalGrade], since: d
 def desired_exit_task(policy: Policy, grades: Mapping[int, FinalGrade], since: date,
                       category: str | None) -> dict[str, Any] | None:
     """HS-EXIT: the open task the latest grade in the exit tier records, or None."""
-    tier = _tier_code(policy, "assessment.exit_task_tier", EXIT_RULE)
-    if tier is None:
+    latest = _latest_in_tier(grades, _tier_code(policy, "assessment.exit_task_tier", EXIT_RULE), since)
+    if latest is None:
         return None
-    years = [y for y, g in grades.items() if g.grade == tier]
-    if not years:
-        return None
-    year = max(years)
-    created = grades[year].final_on
-    if created < since:
-        return None
+    year, created = latest
     kind, role = EXIT_TASKS.get(category or "", OTHER_CATEGORY)
     return {"kind": kind, "to_role": role, "year": year, "category": category,
             "created_on": created.isoformat(), "status": "OPEN", "rule_id": EXIT_RULE,
