@@ -43,13 +43,14 @@ def audits(app: App) -> list[Any]:
 
 
 @pytest.mark.parametrize("when", [
-    pytest.param(datetime(2026, 10, 1, 9, 0, tzinfo=LOCAL_TZ), id="TM-3-reminder-day-before-first-rung"),
-    pytest.param(datetime(2026, 10, 2, 8, 59, 59, tzinfo=LOCAL_TZ), id="TM-3-reminder-first-rung-day-before-hour"),
+    pytest.param(datetime(2026, 10, 1, 9, 0, tzinfo=LOCAL_TZ), id="TM-3-reminder-90d-day-before"),
+    pytest.param(datetime(2026, 10, 2, 8, 59, 59, tzinfo=LOCAL_TZ), id="TM-3-reminder-90d-before-hour"),
 ])
 def test_nothing_before_the_first_rung(world: World, term_id: int, when: datetime) -> None:
     """Before 09:00 on 2026-10-02 (end − 90 days) nothing is written and nothing is audited."""
     assert at(world, when).remind() == []
-    assert rows(world.app) == [] and audits(world.app) == []
+    assert rows(world.app) == []
+    assert audits(world.app) == []
 
 
 def test_each_rung_writes_one_row_per_recipient_at_its_hour(world: World, term_id: int) -> None:
@@ -81,7 +82,8 @@ def test_a_second_sweep_writes_nothing_new(world: World, term_id: int) -> None:
     assert len(at(world, RUNGS[90]).remind()) == 1
     assert at(world, RUNGS[90]).remind() == []
     assert at(world, datetime(2026, 10, 2, 18, 0, tzinfo=LOCAL_TZ)).remind() == []
-    assert len(rows(world.app)) == 1 and len(audits(world.app)) == 1
+    assert len(rows(world.app)) == 1
+    assert len(audits(world.app)) == 1
 
 
 def test_a_restart_writes_nothing_new(world: World, term_id: int, db_url: str) -> None:
@@ -90,7 +92,8 @@ def test_a_restart_writes_nothing_new(world: World, term_id: int, db_url: str) -
     restarted = build(db_url, FrozenClock(RUNGS[30]))
     try:
         assert TermMachine(restarted.engine).remind() == []
-        assert len(rows(restarted)) == 1 and len(audits(restarted)) == 1
+        assert len(rows(restarted)) == 1
+        assert len(audits(restarted)) == 1
     finally:
         restarted.db.engine.dispose()
 
@@ -105,7 +108,8 @@ def test_two_engines_racing_write_each_rung_once(world: World, term_id: int, db_
             results: list[int] = []
             errors: list[BaseException] = []
 
-            def run(app: App, when: datetime = when, barrier: threading.Barrier = barrier) -> None:
+            def run(app: App, when: datetime, barrier: threading.Barrier, results: list[int],
+                    errors: list[BaseException]) -> None:
                 app.clock.set(when)  # type: ignore[attr-defined]
                 machine = TermMachine(app.engine)
                 barrier.wait()
@@ -114,7 +118,8 @@ def test_two_engines_racing_write_each_rung_once(world: World, term_id: int, db_
                 except BaseException as exc:  # surfaced below
                     errors.append(exc)
 
-            threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+            threads = [threading.Thread(target=run, args=(app, when, barrier, results, errors))
+                       for app in apps]
             for th in threads:
                 th.start()
             for th in threads:
@@ -199,3 +204,19 @@ def test_next_reminder_at_names_the_next_instant_to_simulate(world: World, term_
     assert machine.next_reminder_at(datetime(2027, 1, 1, tzinfo=LOCAL_TZ)) == machine.engine.clock.now()
     machine.remind()
     assert machine.next_reminder_at(datetime(2027, 1, 1, tzinfo=LOCAL_TZ)) == RUNGS[30]
+
+
+def test_the_scheduler_writes_and_delivers_them_after_its_sweep(world: World, term_id: int) -> None:
+    """`shequ scheduler run`'s hook after each sweep writes the due rung and the dispatcher delivers it."""
+    from engine.cli.scheduler import _after_sweep
+    from engine.scheduler import DeadlineScheduler
+
+    at(world, RUNGS[7])
+    scheduler = DeadlineScheduler(world.app.engine, after_sweep=_after_sweep(world.app))
+    scheduler.sweep()
+    scheduler.sweep()
+    [row] = rows(world.app)
+    assert (row["idempotency_key"], row["status"]) == (
+        term_reminder_key(term_id, 7, "DISTRICT_CIVIL_AFFAIRS"), "DELIVERED")
+    with world.app.db.read() as s:
+        assert [d["recipient_key"] for d in s.deliveries(row["id"])] == ["bureau"]
