@@ -38,8 +38,14 @@ def _recipient(name: str) -> str:
     return t("notifications.recipient_worker") if name == "worker" else t(f"roles.{name}")
 
 
+def _kind_label(kind: str) -> str:
+    """The title of what the recipient receives (the kind's template), e.g. 公示公告, 待办提醒."""
+    return t(f"notifications.titles.{spec_for(kind).template}")
+
+
 def _row_dict(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "case_id": row["case_id"], "audit_seq": row["audit_seq"], "kind": row["kind"],
+            "kind_label": _kind_label(row["kind"]),
             "recipient": row["recipient"], "recipient_label": _recipient(row["recipient"]),
             "idempotency_key": row["idempotency_key"], "status": row["status"],
             "status_label": _status(row["status"]), "attempts": row["attempts"],
@@ -62,8 +68,9 @@ def list_cmd(state: State, status: str | None, case_id: int | None, kinds: tuple
     headers = [t("cli.notify.col_id"), t("cli.notify.col_case"), t("cli.notify.col_kind"),
                t("cli.notify.col_recipient"), t("cli.notify.col_status"), t("cli.notify.col_attempts"),
                t("cli.notify.col_next"), t("cli.notify.col_error")]
-    lines = table(headers, [(i["id"], i["case_id"], i["kind"], i["recipient_label"], i["status_label"],
-                             i["attempts"], when(i["next_attempt_at"]) if i["status"] == "PENDING" else "—",
+    lines = table(headers, [(i["id"], fmt(i["case_id"]), i["kind_label"], i["recipient_label"],
+                             i["status_label"], i["attempts"],
+                             when(i["next_attempt_at"]) if i["status"] == "PENDING" else "—",
                              (i["last_error"] or "")[:60]) for i in items])
     emit(state.json, {"notifications": items}, lines)
 
@@ -83,7 +90,7 @@ def show(state: State, notification_id: int, fmt_: str) -> None:
     item["deliveries"] = [{k: d[k] for k in keys} for d in deliveries]
     spec = spec_for(row["kind"])
     lines = [t("cli.notify.show_head", id=row["id"], kind=row["kind"], template=spec.template,
-               case=row["case_id"], recipient=item["recipient_label"], status=item["status_label"]),
+               case=fmt(row["case_id"]), recipient=item["recipient_label"], status=item["status_label"]),
              t("cli.notify.show_key", key=row["idempotency_key"]),
              t("cli.notify.show_attempts", attempts=row["attempts"], next=when(row["next_attempt_at"]),
                delivered=when(row["delivered_at"]))]
