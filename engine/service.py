@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from engine import payload as payloads
+from engine import queries, text
 from engine.calendar import lazy_calendar_for
 from engine.clock import Clock, local_date
 from engine.deadlines import start_deadline
@@ -46,7 +47,7 @@ from engine.spec import (
     RunInTransaction,
     Step,
 )
-from engine.text import join_list, t
+from engine.text import join_clauses, join_list, t
 from notifications.outbox import recipient_names
 from notifications.outbox import snapshot as notice_snapshot
 from storage.records import CaseRecord, UserRecord
@@ -109,10 +110,28 @@ class TriggerPreview:
     missing_fields: tuple[str, ...]
     failures: tuple[dict[str, Any], ...]
     warnings: tuple[dict[str, Any], ...]
+    passes: tuple[dict[str, Any], ...] = ()  # the guards that pass: rule id, code, citation, message
+    then: tuple[TriggerPreview, ...] = ()  # SYSTEM's automatic steps from the state this step reaches
 
     @property
     def would_pass(self) -> bool:
         return self.permitted and not self.missing_fields and not self.failures
+
+
+def passed_guards(evaluation: Evaluation) -> tuple[dict[str, Any], ...]:
+    """The passing guards of an evaluation that name a rule, each once: rule id, code, citation and a
+    message (`passes.<CODE>` with the verdict's figures where the catalog has one, else a generic one)."""
+    out: list[dict[str, Any]] = []
+    for v in evaluation.verdicts:
+        if not v.ok or v.warning or v.rule is None:
+            continue
+        code = v.error_code
+        key = f"passes.{code}"
+        message = t(key, **v.params) if text.has(key) else t("passes.generic", rule=v.rule.id)
+        item = {"rule_id": v.rule.id, "code": code, "citation": v.rule.citation, "message": message}
+        if item not in out:
+            out.append(item)
+    return tuple(out)
 
 
 class Engine:
@@ -182,9 +201,8 @@ class Engine:
         proc = self.procedure(procedure_code)
         step = proc.opening_step
         if actor.is_system and Roles.SYSTEM not in step.roles:
-            raise NotPermitted(
-                "ROLE_NOT_PERMITTED", details={"trigger": step.trigger, "roles": t("roles.SYSTEM")}
-            )
+            raise _role_not_permitted(proc.code, step.trigger, [r.value for r in step.roles
+                                                                 if isinstance(r, Roles)])
         now = self.clock.now()
         subject = self._subject(store, proc, actor, worker_id, community_id, parent_case_id)
         policy = get_pack(store.district_pack(subject["district_id"]))
@@ -275,17 +293,13 @@ class Engine:
             proc = self.procedure(case.procedure, case.procedure_version)
             step = self._step(proc, case, trigger)
             if step.automatic:
-                raise NotPermitted(
-                    "ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": t("roles.SYSTEM")}
-                )
+                raise _role_not_permitted(proc.code, trigger, [Roles.SYSTEM.value])
             policy = self.policy_for_case(case)
             actor = (
                 SYSTEM_ACTOR if login == SYSTEM_ACTOR.login else self._actor(store, login, step, proc, policy)
             )
             if actor.is_system and Roles.SYSTEM not in step.roles:
-                raise NotPermitted(
-                    "ROLE_NOT_PERMITTED", details={"trigger": trigger, "roles": t("roles.SYSTEM")}
-                )
+                raise _role_not_permitted(proc.code, trigger, self._step_roles(step, policy))
             self._check_scope(actor, _view(case), owner_user_id=case.owner_user_id)
             result = TransitionResult(case.id, proc.code, case.state, case.version)
             self._apply(store, proc, policy, case, step, actor, payload, now, result)
@@ -336,6 +350,8 @@ class Engine:
                 missing = tuple(f.name for f in step.fields if f.required and raw.get(f.name) in (None, ""))
                 failures: list[dict[str, Any]] = []
                 warnings: list[dict[str, Any]] = []
+                passes: tuple[dict[str, Any], ...] = ()
+                then: tuple[TriggerPreview, ...] = ()
                 if not missing:
                     try:
                         clean = payloads.validate(step.fields, raw, trigger=step.trigger)
@@ -343,6 +359,9 @@ class Engine:
                         ev = evaluate(step, ctx)
                         failures = [v.to_error().to_dict() for v in ev.blocking]
                         warnings = [v.to_error().to_dict() for v in ev.warnings]
+                        passes = passed_guards(ev)
+                        if not failures and not step.automatic:
+                            then = self._preview_automatic(store, proc, policy, case, step, clean, ctx, now)
                     except ShequFlowError as exc:
                         failures = [exc.to_dict()]
                 out.append(
@@ -355,9 +374,43 @@ class Engine:
                         missing,
                         tuple(failures),
                         tuple(warnings),
+                        passes,
+                        then,
                     )
                 )
             return out
+
+    def _preview_automatic(
+        self,
+        store: Store,
+        proc: Procedure,
+        policy: Policy,
+        case: CaseRecord,
+        step: Step,
+        clean: Mapping[str, Any],
+        ctx: GuardContext,
+        now: Any,
+    ) -> tuple[TriggerPreview, ...]:
+        """Dry run of what SYSTEM would try right after `step`: each automatic step from the state it
+        reaches, its guards evaluated against the case data the step would leave (payload and effect merged).
+        Read-only; the effect is a pure function."""
+        data, _ = self._merge(case.data, clean, step, ctx)
+        state = case.state if step.dest == SAME else step.dest
+        after = replace(_view(case), state=state, data=data)
+        out: list[TriggerPreview] = []
+        for auto in (s for s in proc.steps_from(state) if s.automatic):
+            auto_ctx = self._context(store, proc, after, {}, SYSTEM_ACTOR, policy, now)
+            try:
+                ev = evaluate(auto, auto_ctx)
+                failures = tuple(v.to_error().to_dict() for v in ev.blocking)
+                warnings = tuple(v.to_error().to_dict() for v in ev.warnings)
+                passes = passed_guards(ev)
+            except ShequFlowError as exc:
+                failures, warnings, passes = (exc.to_dict(),), (), ()
+            roles = tuple(self._step_roles(auto, policy))
+            out.append(TriggerPreview(auto.trigger, auto.dest, roles, True, True, (), failures, warnings,
+                                      passes))
+        return tuple(out)
 
     # ------------------------------------------------------------------ internals
     def _step(self, proc: Procedure, case: CaseRecord, trigger: str) -> Step:
@@ -365,9 +418,7 @@ class Engine:
         if step is None or step.opens_case:
             raise NotFound("TRIGGER_UNKNOWN", details={"trigger": trigger, "procedure": proc.code})
         if case.state not in step.source:
-            available = [s.trigger for s in proc.steps_from(case.state) if not s.automatic]
-            open_now = join_list(available) if available else t("text.none")
-            details: dict[str, Any] = {"trigger": trigger, "state": case.state, "available": open_now}
+            details = self._open_steps(proc, case, trigger)
             order = proc.out_of_order_rule(trigger, case.state)
             if order is not None:  # the source's ordering rule, cited (e.g. EXH_STEP_ORDER)
                 extra = order.params(_view(case)) if order.params is not None else {}
@@ -376,6 +427,37 @@ class Engine:
                                           details={**details, **extra})
             raise TriggerNotAvailable("TRIGGER_NOT_AVAILABLE", details=details)
         return step
+
+    def _open_steps(self, proc: Procedure, case: CaseRecord, trigger: str) -> dict[str, Any]:
+        """Details of a refusal because `trigger` is not open from the case's state: the state and trigger
+        with their labels, and the steps open now — those a person takes (with the roles that may take
+        them) apart from those SYSTEM takes (a deadline, or automatically when its conditions hold)."""
+        policy = self.policy_for_case(case)
+        deadline_triggers = {getattr(spec, "fires", None) for s in proc.steps for spec in s.starts}
+        people: list[str] = []
+        system: list[str] = []
+        people_codes: list[str] = []
+        system_codes: list[str] = []
+        for s in proc.steps_from(case.state):
+            roles = self._step_roles(s, policy)
+            label = queries.action_label(proc.code, s.trigger)
+            if s.automatic or roles == [Roles.SYSTEM.value]:
+                how = "deadline" if s.trigger in deadline_triggers and not s.automatic else "automatic"
+                system.append(t(f"access.{how}_step", label=label, code=s.trigger))
+                system_codes.append(s.trigger)
+                continue
+            who = join_list(queries.role_label(r) for r in roles if r != Roles.SYSTEM.value)
+            people.append(t("access.person_step", label=label, code=s.trigger, roles=who))
+            people_codes.append(s.trigger)
+        parts = [t("access.people", steps=join_clauses(people)) if people else t("access.people_none")]
+        if system:
+            parts.append(t("access.system", steps=join_clauses(system)))
+        return {
+            "trigger": trigger, "trigger_label": queries.action_label(proc.code, trigger),
+            "state": case.state, "state_label": queries.state_label(proc.code, case.state),
+            "case": case.id, "available": people_codes, "automatic": system_codes,
+            "open_steps": "".join(parts),
+        }
 
     def _step_roles(self, step: Step, policy: Policy) -> list[str]:
         roles: list[str] = []
@@ -408,10 +490,7 @@ class Engine:
         for role in resolved:
             if role in user.roles:
                 return _actor_from(user, role)
-        raise NotPermitted(
-            "ROLE_NOT_PERMITTED",
-            details={"trigger": step.trigger, "roles": join_list(resolved), "user": user.login},
-        )
+        raise _role_not_permitted(proc.code, step.trigger, resolved, user)
 
     def _subject(
         self,
@@ -484,14 +563,20 @@ class Engine:
 
     def _check_scope(self, actor: Actor, case: CaseView, owner_user_id: int | None) -> None:
         if not self._in_scope(actor, case, owner_user_id):
-            raise NotPermitted(
-                "OUT_OF_SCOPE",
-                details={
-                    "user": actor.login,
-                    "role": actor.role,
-                    "case": case.id if case.id is not None else t("text.new_case"),
-                },
-            )
+            title = queries.procedure_title(case.procedure)
+            details = {
+                "user": actor.login,
+                "role": queries.role_label(actor.role),
+                "role_code": actor.role,
+                "case": t("access.case", id=case.id, title=title) if case.id is not None
+                else t("access.new_case", title=title),
+                "case_id": case.id,
+            }
+            message = t("errors.OUT_OF_SCOPE", **details)
+            hint = f"access.scope.{_scope_kind(actor.role)}"
+            if text.has(hint):
+                message = join_clauses([message, t(hint)])
+            raise NotPermitted("OUT_OF_SCOPE", message, details=details)
 
     def _context(
         self,
@@ -789,6 +874,34 @@ class LazyFacts(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._load())
+
+
+def _scope_kind(role: str) -> str:
+    if role in DISTRICT_ROLES:
+        return "district"
+    if role in STREET_ROLES:
+        return "street"
+    if role in COMMUNITY_ROLES:
+        return "community"
+    return role.lower()
+
+
+def _role_not_permitted(procedure: str, trigger: str, roles: list[str],
+                        user: UserRecord | None = None) -> NotPermitted:
+    """ROLE_NOT_PERMITTED naming the step and the roles by their labels, and the roles the user holds
+    (codes kept in `trigger_code` / `role_codes`). A step only SYSTEM takes says so."""
+    details: dict[str, Any] = {
+        "trigger": queries.action_label(procedure, trigger), "trigger_code": trigger,
+        "roles": join_list(queries.role_label(r) for r in roles), "role_codes": list(roles),
+    }
+    message = t("errors.ROLE_NOT_PERMITTED", **details)
+    if roles == [Roles.SYSTEM.value]:
+        message = join_clauses([message, t("access.system_only")])
+    elif user is not None:
+        details["user"] = user.login
+        held = join_list(queries.role_label(r) for r in user.roles) if user.roles else t("text.none")
+        message = join_clauses([message, t("access.your_roles", user=user.login, roles=held)])
+    return NotPermitted("ROLE_NOT_PERMITTED", message, details=details)
 
 
 def _actor_from(user: UserRecord, role: str) -> Actor:

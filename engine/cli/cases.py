@@ -113,8 +113,19 @@ def _preview_dict(code: str, p: TriggerPreview) -> dict[str, Any]:
         "roles": list(p.roles), "role_labels": [queries.role_label(r) for r in p.roles],
         "permitted": p.permitted, "automatic": p.automatic, "would_pass": p.would_pass,
         "missing_fields": [{"field": f, "label": queries.field_label(f)} for f in p.missing_fields],
-        "failures": list(p.failures), "warnings": list(p.warnings),
+        "failures": list(p.failures), "passes": list(p.passes), "warnings": list(p.warnings),
+        "then": [_preview_dict(code, x) for x in p.then],
     }
+
+
+def _rule_lines(item: dict[str, Any], indent: str = "") -> list[str]:
+    """One line per failing, passing and warning guard: rule id, message, citation."""
+    lines: list[str] = []
+    for key, kind in (("failures", "failure"), ("passes", "pass"), ("warnings", "warning")):
+        for v in item[key]:
+            lines.append(indent + t(f"cli.preview.{kind}", rule=v.get("rule_id") or v.get("code"),
+                                    message=v.get("message", ""), citation=v.get("citation") or "—"))
+    return lines
 
 
 def _preview_lines(item: dict[str, Any]) -> list[str]:
@@ -130,12 +141,13 @@ def _preview_lines(item: dict[str, Any]) -> list[str]:
     if item["missing_fields"]:
         missing = "、".join(f"{m['label']}（{m['field']}）" for m in item["missing_fields"])
         lines.append(t("cli.preview.missing", fields=missing))
-    for failure in item["failures"]:
-        lines.append(t("cli.preview.failure", rule=failure.get("rule_id") or failure.get("code"),
-                       message=failure.get("message", "")))
-    for warning in item["warnings"]:
-        lines.append(t("cli.preview.warning", rule=warning.get("rule_id") or warning.get("code"),
-                       message=warning.get("message", "")))
+    lines += _rule_lines(item)
+    for auto in item["then"]:
+        mark = t("cli.preview.ok") if auto["would_pass"] else t("cli.preview.blocked")
+        dest = auto["dest_label"] if auto["dest"] != "=" else t("cli.preview.same_state")
+        trigger = labelled(auto["trigger_label"], auto["trigger"])
+        lines.append(t("cli.preview.then", mark=mark, trigger=trigger, dest=dest))
+        lines += _rule_lines(auto, t("cli.preview.then_indent"))
     return lines
 
 
