@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from engine import changeover, idcard
 from engine.calendar import term_end
 from engine.clock import Clock
-from engine.errors import InvalidInput, NotPermitted
+from engine.errors import InvalidInput, NotConfigured, NotPermitted, TransitionRejected
 from engine.guards import SYSTEM_ACTOR
-from engine.policy import get_pack
+from engine.policy import Policy, get_pack
 from engine.service import Engine
 from engine.spec import Roles
 from engine.text import join_list, t
@@ -230,17 +230,17 @@ class Admin:
     # ------------------------------------------------------------ terms
     def add_term(self, district: str, ordinal: int, start: date, *, status: str = "ACTIVE",
                  pay_standard: int | None = None, end: date | None = None, by: str | None = None) -> int:
-        """A term of the district. Its end is CAL-4 from the pack's `term.length_years`, or `end` when given:
-        the dates a district actually decided, for a pack whose sources give no term length (CHUZHOU's
-        "一届任期", spec §4.1 Variants) — without `end` such a pack refuses with NOT_CONFIGURED (A-41)."""
+        """A term of the district. Its end is CAL-4 from the pack's `term.length_years`; `end` is the date a
+        district actually decided, required for a pack whose sources give no term length (CHUZHOU's
+        "一届任期", spec §4.1 Variants; TERM_END_REQUIRED without it, A-41) and accepted by a pack with a
+        length only when it equals the computed end (TERM_END_MISMATCH otherwise; DECISIONS 24)."""
         if end is not None and end < start:
             raise InvalidInput("DATE_ORDER", details={
                 "later": t("admin.fields.term_end"), "later_date": end.isoformat(),
                 "earlier": t("admin.fields.term_start"), "earlier_date": start.isoformat()})
         with self.db.transaction() as store:
             d = store.district_by_code(district)
-            if end is None:
-                end = term_end(start, get_pack(d.pack).int("term.length_years", "TERM-1"))
+            end = _term_end(get_pack(d.pack), start, end)
             new_id = store.insert("terms", {"district_id": d.id, "ordinal": ordinal, "start_date": start,
                                             "end_date": end, "status": status, "pay_standard": pay_standard,
                                             "wage_ref": {}})
@@ -263,6 +263,28 @@ class Admin:
         if first is not None:
             raise first
         return report
+
+
+def _term_end(policy: Policy, start: date, end: date | None) -> date:
+    """TERM-1: the end a term of this pack gets. A pack with `term.length_years` computes it (CAL-4) and
+    accepts an explicit `end` only when it is that same day (TERM_END_MISMATCH otherwise: a term longer or
+    shorter than the pack's length would move every appointment end and reminder that follows from it);
+    a pack without a length needs the explicit `end` (TERM_END_REQUIRED, a NotConfigured: A-41)."""
+    from workflows.citations import term_length_citation  # workflows import the engine
+
+    citation = str(term_length_citation(policy.code))
+    if not policy.is_set("term.length_years"):
+        if end is None:
+            raise NotConfigured("TERM_END_REQUIRED", rule_id="TERM-1", citation=citation, details={
+                "pack": policy.code, "key": "term.length_years", "source": citation, "assumption": "A-41"})
+        return end
+    years = policy.int("term.length_years", "TERM-1")
+    computed = term_end(start, years)
+    if end is not None and end != computed:
+        raise TransitionRejected("TERM_END_MISMATCH", rule_id="TERM-1", citation=citation, details={
+            "pack": policy.code, "key": "term.length_years", "years": years, "end": end.isoformat(),
+            "computed": computed.isoformat(), "start": start.isoformat(), "source": citation})
+    return computed
 
 
 def _opt_int(value: Any) -> int | None:

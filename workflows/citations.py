@@ -74,6 +74,16 @@ P5_8_3 = Citation(S000, "第五篇 §八(三)")
 S001_ART27_3 = Citation("seed 001", "第二十七条(三)")  # 年度考评诫勉 → 留用察看
 S001_ART27_4 = Citation("seed 001", "第二十七条(四)")  # 年度考评不合格 → category-specific exit
 S002_CHZ_EXIT = Citation("seed 002", "滁州·建立职业退出机制")  # eight exit situations → 淘汰出社区工作者队伍
+S001_ART6 = Citation("seed 001", "第六条")  # 居委会 term 3 years
+
+# Where each pack's term length comes from (TERM-1; spec §4.1 Variants): CHUZHOU's source speaks of "一届任期"
+# (in its exit paragraph) without a length.
+TERM_LENGTH_SOURCES: dict[str, Citation] = {"DONGQU": ART4, "HONGSHAN": S001_ART6, "CHUZHOU": S002_CHZ_EXIT}
+
+
+def term_length_citation(pack: str) -> Citation:
+    """The source of a pack's `term.length_years` (TERM-1's seed 000 第四条 for an unknown pack)."""
+    return TERM_LENGTH_SOURCES.get(pack, ART4)
 
 
 def assumption(number: int) -> Citation:

@@ -1,6 +1,8 @@
 """`shequ term`: terms (届期) of a district, the term machine (spec §4.1 TM-1…TM-5) and 换届.
 
 - `term add` registers a term as reference data (e.g. one already running when the system starts);
+  `--end` gives its last day: required in a pack without a term length (CHUZHOU, TERM_END_REQUIRED), and in a
+  pack with one accepted only when it is the computed end (TERM_END_MISMATCH; DECISIONS 24);
   `term create` is TM-1 (PLANNED, pay standard checked against the city average wage, SOFT-1 override).
 - `term open-renewal` is TM-3: the term goes 换届中 and one 考核聘用 case is opened per appointment of the
   term, one transaction per community, with a progress bar per community (stderr; none with --json).
@@ -44,10 +46,12 @@ def group() -> None:
 @click.argument("start_date", type=DATE, metavar="START_DATE")
 @click.option("--status", type=click.Choice(["ACTIVE", "PLANNED"]), default="ACTIVE", show_default=True,
               help=t("cli.help.opt_term_status"))
+@click.option("--end", "end_date", type=DATE, metavar="DATE", help=t("cli.terms.help.opt_end"))
 @pass_state
-def add(state: State, district: str, ordinal: int, start_date: date, status: str) -> None:
+def add(state: State, district: str, ordinal: int, start_date: date, status: str,
+        end_date: date | None) -> None:
     app = state.app()
-    term_id = app.admin.add_term(district, ordinal, start_date, status=status, by=state.login)
+    term_id = app.admin.add_term(district, ordinal, start_date, status=status, end=end_date, by=state.login)
     view = next(v for v in queries.terms(app.db, district) if v.id == term_id)
     emit(state.json, {"term": asdict(view)},
          [t("cli.term.added", id=term_id, district=district, ordinal=ordinal, start=view.start_date,

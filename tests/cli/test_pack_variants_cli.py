@@ -4,10 +4,6 @@ and HONGSHAN's 留用察看 in `worker show` (text and --json)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from engine.app import build
-from engine.clock import LOCAL_TZ, FrozenClock
 from tests.cli.conftest import Shequ
 from tests.conftest import make_id
 
@@ -32,10 +28,8 @@ def test_chuzhou_second_failing_year_in_a_term_opens_an_exit_case_in_case_list(w
     `record grade` and listed by `case list`; `term add` without dates refuses NOT_CONFIGURED (A-41)."""
     worker = add_district(world, "CZ", "CHUZHOU", "CZ1", "CC1")
     refused = world.fails(3, "term", "add", "CZ", "1", "2024-01-01")
-    assert (refused["code"], refused["details"]["key"]) == ("NOT_CONFIGURED", "term.length_years")
-    app = build(f"sqlite:///{world.db}", FrozenClock(datetime(2025, 1, 6, 9, tzinfo=LOCAL_TZ)))
-    app.admin.add_term("CZ", 1, date(2024, 1, 1), end=date(2026, 12, 31))
-    app.db.engine.dispose()
+    assert (refused["code"], refused["details"]["key"]) == ("TERM_END_REQUIRED", "term.length_years")
+    world.ok("term", "add", "CZ", "1", "2024-01-01", "--end", "2026-12-31")
     first = world.ok("record", "grade", worker, "2024", "不合格", "--source", "琅琊街道考评 2024",
                      user="cz_office", now=NOW)
     assert (first["findings"], first["cases"], first["not_evaluated"]) == ({"DIS-CHZ-3": False}, [], [])

@@ -15,6 +15,7 @@ import pytest
 
 from engine.app import build
 from engine.audit import verify
+from engine.calendar import add_months_clamped, term_end
 from engine.clock import FrozenClock, SystemClock, local_date
 from tests.scheduler.test_scheduler_processes import START, scheduler, stop, wait_until
 from workflows.terms import TERM_REMINDER_KIND, term_reminder_key
@@ -26,14 +27,16 @@ pytestmark = pytest.mark.slow
 
 def seed(path: Path) -> tuple[list[int], date]:
     """DISTRICTS districts, each with one bureau user and a term ending 20 days from today."""
-    end = local_date(SystemClock().now()) + timedelta(days=20)
+    # TERM-1: a DONGQU term lasts 3 years (an explicit end must be the computed one, DECISIONS 24)
+    start = add_months_clamped(local_date(SystemClock().now()) + timedelta(days=21), -36)
+    end = term_end(start, 3)
     app = build(f"sqlite:///{path}", FrozenClock(START), migrate=True)
     try:
         terms = []
         for i in range(DISTRICTS):
             app.admin.add_district(f"D{i}", f"第{i}区")
             app.admin.add_user(f"bureau{i}", f"第{i}区民政局", ["DISTRICT_CIVIL_AFFAIRS"], district=f"D{i}")
-            terms.append(app.admin.add_term(f"D{i}", 1, date(end.year - 3, 1, 1), end=end))
+            terms.append(app.admin.add_term(f"D{i}", 1, start, end=end))
         return terms, end
     finally:
         app.db.engine.dispose()

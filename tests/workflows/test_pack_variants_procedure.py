@@ -200,11 +200,11 @@ def test_years_outside_every_recorded_term_are_reported_not_guessed(cz: Chuzhou)
 
 
 def test_chuzhou_term_without_dates_refuses_not_configured(cz: Chuzhou) -> None:
-    """A-41: CHUZHOU gives no term length, so a term without an explicit end is NOT_CONFIGURED (never the
-    DONGQU 3 years); with its end date the district records it."""
+    """A-41: CHUZHOU gives no term length, so a term without an explicit end is refused (a NotConfigured,
+    TERM_END_REQUIRED; never the DONGQU 3 years); with its end date the district records it."""
     with pytest.raises(NotConfigured) as info:
         cz.world.app.admin.add_term("CZ", 3, date(2027, 1, 1), status="PLANNED")
-    assert (info.value.code, info.value.details["key"]) == ("NOT_CONFIGURED", "term.length_years")
+    assert (info.value.code, info.value.details["key"]) == ("TERM_END_REQUIRED", "term.length_years")
     with cz.world.app.db.read() as s:
         assert len(s.terms(s.district_by_code("CZ").id)) == 2
 
