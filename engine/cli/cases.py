@@ -16,7 +16,7 @@ from engine.cli.output import brief, deadline_lines, emit, fmt, labelled, table,
 from engine.cli.params import build_payload, payload_options
 from engine.errors import NotFound
 from engine.service import TransitionResult, TriggerPreview
-from engine.text import t
+from engine.text import join_list, t
 
 WITHDRAW_TRIGGER = "withdraw"
 
@@ -133,13 +133,14 @@ def _preview_lines(item: dict[str, Any]) -> list[str]:
     dest = item["dest_label"] if item["dest"] != "=" else t("cli.preview.same_state")
     lines = [t("cli.preview.trigger", mark=mark, trigger=labelled(item["trigger_label"], item["trigger"]),
                dest=dest)]
-    who = "、".join(item["role_labels"]) or "—"
+    who = join_list(item["role_labels"]) or "—"
     lines.append(t("cli.preview.roles", roles=who,
                    you=t("cli.preview.you_may") if item["permitted"] else t("cli.preview.you_may_not")))
     if item["automatic"]:
         lines.append(t("cli.preview.automatic"))
     if item["missing_fields"]:
-        missing = "、".join(f"{m['label']}（{m['field']}）" for m in item["missing_fields"])
+        missing = join_list(t("text.labelled", label=m["label"], code=m["field"])
+                            for m in item["missing_fields"])
         lines.append(t("cli.preview.missing", fields=missing))
     lines += _rule_lines(item)
     for auto in item["then"]:
@@ -181,19 +182,21 @@ def show_cmd(state: State, case_id: int) -> None:
     app = state.app()
     s = queries.case_summary(app.db, app.engine.procedures, case_id)
     c = s.case
+    worker = t("cli.fmt.worker_ref", name=c.worker_name, id=c.worker_id) if c.worker_id else "—"
     lines = [
         t("cli.case.show_title", id=c.id, title=c.procedure_title, procedure=c.procedure,
           version=s.procedure_version, pack=s.pack, pack_version=s.pack_version),
         t("cli.case.show_state", state=labelled(c.state_label, c.state), version=c.version,
           closed=t("cli.case.closed") if c.closed else t("cli.case.open")),
-        t("cli.case.show_subject", worker=f"{c.worker_name}（#{c.worker_id}）" if c.worker_id else "—",
+        t("cli.case.show_subject", worker=worker,
           community=fmt(c.community), street=fmt(s.street), district=fmt(s.district)),
         t("cli.case.show_times", opened=when(c.opened_at), updated=when(c.updated_at)),
     ]
     if s.parent_case_id is not None:
         lines.append(t("cli.case.show_parent", parent=s.parent_case_id))
     lines.append(t("cli.case.data"))
-    lines += [f"  {labelled(d.label, d.name)}：{brief(d.value)}" for d in s.data] or ["  —"]
+    lines += [t("cli.fmt.item", label=labelled(d.label, d.name), value=brief(d.value)) for d in s.data] \
+        or ["  —"]
     lines.append(t("cli.case.open_triggers"))
     lines += [f"  {labelled(o.label, o.trigger)} → {o.dest_label}" for o in s.open_triggers] or ["  —"]
     lines.append(t("cli.case.deadlines"))

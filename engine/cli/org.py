@@ -11,6 +11,7 @@ from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit
 from engine.policy import REFERENCE_PACK
 from engine.text import t
+from storage.records import DEFAULT_STREET_KIND, STREET_KINDS
 
 
 @click.group("org", cls=ShequGroup, help=t("cli.help.org"))
@@ -53,7 +54,7 @@ def district_add(state: State, code: str, name: str, pack: str) -> None:
 @click.argument("district_code", metavar="DISTRICT")
 @click.argument("code")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["街道", "镇"]), default="街道", show_default=True,
+@click.option("--kind", type=click.Choice(list(STREET_KINDS)), default=DEFAULT_STREET_KIND, show_default=True,
               help=t("cli.help.opt_kind"))
 @pass_state
 def street_add(state: State, district_code: str, code: str, name: str, kind: str) -> None:

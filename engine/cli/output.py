@@ -19,7 +19,7 @@ import click
 
 from engine.clock import LOCAL_TZ
 from engine.queries import procedure_title
-from engine.text import t
+from engine.text import join_list, t
 
 
 def _default(value: Any) -> Any:
@@ -69,7 +69,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, datetime | date):
         return when(value)
     if isinstance(value, list | tuple):
-        return "、".join(fmt(v) for v in value) if value else "—"
+        return join_list(fmt(v) for v in value) if value else "—"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=_default, sort_keys=True)
     return str(value)
@@ -82,7 +82,7 @@ BRIEF_ITEMS = 3  # list items a human view shows before summarising the rest
 def brief(value: Any) -> str:
     """A value for a human view: long lists summarised, long structures elided (`--json` has it all)."""
     if isinstance(value, list | tuple) and len(value) > BRIEF_ITEMS:
-        shown = "、".join(fmt(v) for v in value[:BRIEF_ITEMS])
+        shown = join_list(fmt(v) for v in value[:BRIEF_ITEMS])
         text = t("cli.common.more_items", shown=shown, count=len(value))
     else:
         text = fmt(value)
@@ -125,7 +125,7 @@ def labelled(label: str, code: str | None) -> str:
         return "—"
     if not label or label == code:
         return code
-    return f"{label}（{code}）"
+    return t("text.labelled", label=label, code=code)
 
 
 # ---------------------------------------------------------------- domain renderings shared by commands

@@ -124,7 +124,7 @@ def build_payload(data: str | None, sets: Sequence[str], overrides: Sequence[str
 
 def payload_options(func: Any) -> Any:
     """`--set key=value` (repeatable), `--data JSON|@file.json`, `--override CODE=理由` (repeatable)."""
-    func = click.option("--override", "overrides", multiple=True, metavar="CODE=理由",
+    func = click.option("--override", "overrides", multiple=True, metavar=t("cli.metavar.override"),
                         help=t("cli.help.opt_override"))(func)
     func = click.option("--data", "data", metavar="JSON|@FILE", help=t("cli.help.opt_data"))(func)
     func = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=t("cli.help.opt_set"))(func)

@@ -13,7 +13,7 @@ from engine.diagram import mermaid
 from engine.errors import NotFound
 from engine.policy import REFERENCE_PACK, get_pack, load_packs
 from engine.spec import SAME, PolicyRole, Procedure, RoleRef, Roles, Step
-from engine.text import t
+from engine.text import join_list, t
 
 
 @click.group("procedure", cls=ShequGroup, help=t("cli.help.procedure"))
@@ -31,7 +31,7 @@ def _registry() -> dict[str, Procedure]:
 def _get(code: str) -> Procedure:
     procs = _registry()
     if code not in procs:
-        raise NotFound("PROCEDURE_NOT_FOUND", details={"procedure": code, "known": "、".join(procs)})
+        raise NotFound("PROCEDURE_NOT_FOUND", details={"procedure": code, "known": join_list(procs)})
     return procs[code]
 
 
@@ -94,20 +94,21 @@ def list_cmd(state: State) -> None:
 
 
 def _step_lines(step: dict[str, Any]) -> list[str]:
-    source = "、".join(labelled(label, code) for code, label in zip(step["source"], step["source_labels"],
+    source = join_list(labelled(label, code) for code, label in zip(step["source"], step["source_labels"],
                                                                     strict=True)) or t("cli.procedure.opens")
     dest = labelled(step["dest_label"], step["dest"]) if step["dest"] != SAME else step["dest_label"]
     trigger = labelled(step["label"], step["trigger"])
     lines = [t("cli.procedure.step", trigger=trigger, source=source, dest=dest)]
-    lines.append(t("cli.procedure.step_roles", roles="、".join(r["label"] for r in step["roles"]),
+    lines.append(t("cli.procedure.step_roles", roles=join_list(r["label"] for r in step["roles"]),
                    automatic=t("cli.procedure.automatic") if step["automatic"] else ""))
     if step["fields"]:
-        optional = "，" + t("cli.procedure.optional")
-        fields = "、".join(f"{f['label']}（{f['name']}，{f['type']}{'' if f['required'] else optional}）"
-                          for f in step["fields"])
+        optional = t("cli.procedure.optional")
+        fields = join_list(t("cli.fmt.field_spec" if f["required"] else "cli.fmt.field_spec_optional",
+                             label=f["label"], name=f["name"], type=f["type"], optional=optional)
+                           for f in step["fields"])
         lines.append(t("cli.procedure.step_fields", fields=fields))
     if step["guards"]:
-        lines.append(t("cli.procedure.step_guards", guards="、".join(step["guards"])))
+        lines.append(t("cli.procedure.step_guards", guards=join_list(step["guards"])))
     lines.append(t("cli.procedure.step_rules", rules=fmt(step["rule_ids"]), citations=fmt(step["citations"])))
     for d in step["deadlines"]:
         fires = labelled(d["fires_label"], d["fires"])
@@ -127,7 +128,9 @@ def show(state: State, code: str) -> None:
     for s in info["states"]:
         marks = [t("cli.procedure.initial")] if s["initial"] else []
         marks += [t("cli.procedure.final")] if s["final"] else []
-        lines.append(f"  {s['state']:<14} {s['label']}" + (f"（{'，'.join(marks)}）" if marks else ""))
+        shown = t("cli.fmt.state_marks", label=s["label"], marks=t("cli.fmt.comma").join(marks)) if marks \
+            else s["label"]
+        lines.append(f"  {s['state']:<14} {shown}")
     lines.append(t("cli.procedure.steps"))
     for step in info["steps"]:
         lines += _step_lines(step)

@@ -11,7 +11,7 @@ from engine import queries
 from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit, fmt, table
 from engine.spec import Roles
-from engine.text import t
+from engine.text import join_list, t
 from notifications.recipients import set_contact, validate_contact
 
 ROLE_CHOICES = [r.value for r in Roles if r is not Roles.SYSTEM]
@@ -53,7 +53,7 @@ def add(state: State, login: str, name: str, roles: tuple[str, ...], district: s
     scope = community or street or district
     emit(state.json, {"user": {"id": new_id, "login": login, "name": name, "roles": list(roles),
                                "scope_code": scope, "worker_id": worker_id}},
-         [t("cli.user.added", login=login, name=name, roles="、".join(queries.role_label(r) for r in roles),
+         [t("cli.user.added", login=login, name=name, roles=join_list(queries.role_label(r) for r in roles),
             scope=scope or "—")])
 
 
@@ -63,9 +63,8 @@ def list_cmd(state: State) -> None:
     rows = queries.users(state.app().db)
     headers = [t("cli.user.col_login"), t("cli.user.col_name"), t("cli.user.col_roles"),
                t("cli.user.col_scope"), t("cli.user.col_worker")]
-    lines = table(headers, [(u.login, u.name, "、".join(u.role_labels),
-                             f"{u.scope_name}（{u.scope_code}）" if u.scope_code else "—", fmt(u.worker_id))
-                            for u in rows])
+    lines = table(headers, [(u.login, u.name, join_list(u.role_labels), _scope(u.scope_name, u.scope_code),
+                             fmt(u.worker_id)) for u in rows])
     emit(state.json, {"users": [asdict(u) for u in rows]}, lines)
 
 
@@ -78,3 +77,8 @@ def contact(state: State, login: str, email: str | None, phone: str | None, webh
     emit(state.json, {"login": login, "contact": view},
          [t("cli.user.contact.set", login=login, email=fmt(view["email"]), phone=fmt(view["phone"]),
             webhook=fmt(view["webhook_url"]))])
+
+
+def _scope(name: str | None, code: str | None) -> str:
+    """`东华街道（S1）`, or — for a user without a scope."""
+    return t("text.labelled", label=name, code=code) if code else "—"

@@ -79,7 +79,7 @@ def show(state: State, worker_id: int) -> None:
           category=labelled(w.category_label, w.category), position=fmt(w.position)),
     ]
     for key, value in p.record.items():
-        lines.append(f"  {queries.field_label(key)}：{fmt(value)}")
+        lines.append(t("cli.fmt.item", label=queries.field_label(key), value=fmt(value)))
     lines.append(t("cli.worker.appointments"))
     lines += ["  " + line for line in table(
         [t("cli.worker.col_id"), t("cli.worker.col_community"), t("cli.worker.col_category"),
