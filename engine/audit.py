@@ -20,7 +20,13 @@ GENESIS_HASH = "0" * 64
 
 def normalise(value: Any) -> Any:
     """Make a body JSON-native and stable (dates → ISO strings, tuples → lists, sets → sorted)."""
-    return json.loads(json.dumps(value, ensure_ascii=False, default=_default, sort_keys=True))
+    return normalise_with_text(value)[0]
+
+
+def normalise_with_text(value: Any) -> tuple[Any, str]:
+    """`normalise(value)` and the JSON text it was read back from (for a caller that searches the text)."""
+    text = json.dumps(value, ensure_ascii=False, default=_default, sort_keys=True)
+    return json.loads(text), text
 
 
 def _default(value: Any) -> Any:

@@ -62,11 +62,13 @@ def redact(value: Any) -> Any:
 _SENSITIVE_KEY_IN_JSON = re.compile(r'"(?:[^"\\]*_)?(?:' + "|".join(SENSITIVE_KEYS) + r')"\s*:')
 
 
-def redact_document(value: Any) -> Any:
+def redact_document(value: Any, text: str | None = None) -> Any:
     """`redact(value)` for a JSON-native document, skipping the walk when its JSON text shows nothing to mask
     (no sensitive key, no run of 11 digits) — the common case for a large case record, where the walk would
-    copy hundreds of values to change none. The document is returned as is in that case."""
-    text = json.dumps(value, ensure_ascii=False)
+    copy hundreds of values to change none. The document is returned as is in that case. `text`: the
+    document's JSON text when the caller has it already."""
+    if text is None:
+        text = json.dumps(value, ensure_ascii=False)
     if _CANDIDATE.search(text) is None and _SENSITIVE_KEY_IN_JSON.search(text) is None:
         return value
     return redact(value)

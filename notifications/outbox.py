@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from engine.audit import normalise
+from engine.audit import normalise, normalise_with_text
 from engine.clock import local_date
 from engine.spec import Procedure, Roles
 from notifications.masking import redact, redact_document
@@ -104,7 +104,8 @@ def snapshot(
         "next": _next_steps(proc, to_state, policy),
     }
     # The worker (always an ID number) is masked by key; the rest is walked only if its text needs it.
-    out: dict[str, Any] = redact_document(normalise(context))
+    native, text = normalise_with_text(context)
+    out: dict[str, Any] = redact_document(native, text)
     out["worker"] = redact(normalise(worker)) if worker is not None else None
     return out
 

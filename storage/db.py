@@ -12,6 +12,8 @@ by locking the audit chain's head row.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import weakref
@@ -84,8 +86,13 @@ def driver_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
 
 
+# JSON columns hold Chinese text as UTF-8, not \uXXXX escapes: half the bytes to write, read and parse.
+_json_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
 def make_engine(url: str | None = None, settings: DbSettings | None = None, **kwargs: Any) -> Engine:
     url = resolve_url(url)
+    kwargs.setdefault("json_serializer", _json_dumps)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)

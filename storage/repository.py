@@ -5,11 +5,12 @@ lean and portable (no SQLite-only SQL).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 
 from engine import audit as chain
 from engine.errors import ConcurrentModification, NotFound
@@ -75,6 +76,12 @@ _DISTRICT_PACK = select(DI.c.pack).where(DI.c.id == bindparam("b_id"))
 _STREET = select(ST).where(ST.c.id == bindparam("b_id"))
 
 
+@functools.cache
+def _insert_into(table: str) -> Insert:
+    """One prebuilt INSERT per table (its compiled form is cached by SQLAlchemy per set of columns)."""
+    return insert(m.Base.metadata.tables[table])
+
+
 def _new_id(primary_key: Sequence[Any] | None) -> int:
     """The id of the row a single-row INSERT just wrote (SQLAlchemy reports it for every such insert)."""
     assert primary_key is not None
@@ -92,9 +99,13 @@ def _rec(cls: Any, row: Any) -> Any:
 class Store:
     """One transaction's reads and writes (a Store lives as long as its transaction)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, head: tuple[int, str] | None = None) -> None:
         self.conn = conn
         self._calendar_heads: list[tuple[int, str]] | None = None  # read once per transaction
+        # The audit head as this transaction last saw it. A write transaction holds the database's write
+        # lock (SQLite) or the head's row lock (PostgreSQL) from its start, so nobody else moves the head
+        # until it ends: read once (or handed over by the lock taken at begin), then kept in step here.
+        self._head = head
 
     # ---------------- cases ----------------
     def get_case(self, case_id: int) -> CaseRecord:
@@ -185,8 +196,11 @@ class Store:
         body: Mapping[str, Any],
     ) -> int:
         """Append one entry to the chain. Locks the head row: appends are serialised, seq is gap-free."""
-        head = self.conn.execute(_HEAD_FOR_UPDATE).one()
-        seq = int(head.seq) + 1
+        if self._head is None:
+            row = self.conn.execute(_HEAD_FOR_UPDATE).one()
+            self._head = (int(row.seq), str(row.hash))
+        head_seq, head_hash = self._head
+        seq = head_seq + 1
         body = chain.normalise({**body, "schema_version": chain.SCHEMA_VERSION})
         fields = chain.hashed_fields(
             seq=seq,
@@ -201,9 +215,10 @@ class Store:
             at=at,
             body=body,
         )
-        digest = chain.entry_hash(head.hash, fields)
-        self.conn.execute(_INSERT_AUDIT, {**fields, "prev_hash": head.hash, "hash": digest})
+        digest = chain.entry_hash(head_hash, fields)
+        self.conn.execute(_INSERT_AUDIT, {**fields, "prev_hash": head_hash, "hash": digest})
         self.conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
+        self._head = (seq, digest)
         return seq
 
     def audit_entries(
@@ -301,8 +316,7 @@ class Store:
 
     # ---------------- org units ----------------
     def insert(self, table: str, values: Mapping[str, Any]) -> int:
-        tbl = m.Base.metadata.tables[table]
-        result = self.conn.execute(insert(tbl).values(**values))
+        result = self.conn.execute(_insert_into(table), dict(values))
         return _new_id(result.inserted_primary_key)
 
     def district_by_code(self, code: str) -> Any:

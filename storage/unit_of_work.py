@@ -39,7 +39,7 @@ log = structlog.get_logger("shequ.storage")
 # query_canceled (statement_timeout).
 BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
 UNDEFINED_TABLE = "42P01"
-_LOCK_HEAD = text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+_LOCK_HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
 BACKOFF_CAP_MS = 2000
 
 
@@ -55,25 +55,28 @@ class Database:
     def transaction(self) -> Iterator[Store]:
         """Commit on success; roll back everything on any exception."""
         try:
-            conn, trans = self._begin()
+            conn, trans, head = self._begin()
             with conn, trans:
-                yield Store(conn)
+                yield Store(conn, head)
         except OperationalError as exc:
             if is_busy(exc):
                 raise ConcurrentModification("DB_BUSY", details={"error": str(exc.orig)}) from exc
             raise
 
-    def _begin(self) -> tuple[Connection, RootTransaction]:
-        """A connection inside a write transaction (PostgreSQL: holding the audit head's lock)."""
+    def _begin(self) -> tuple[Connection, RootTransaction, tuple[int, str] | None]:
+        """A connection inside a write transaction (PostgreSQL: holding the audit head's lock, whose seq and
+        hash are handed to the Store so its first append need not read them again)."""
         attempt = 0
         lock_head = self.postgresql
         while True:
             conn = self.engine.connect()
             try:
                 trans = conn.begin()
+                head = None
                 if lock_head:
-                    conn.execute(_LOCK_HEAD)
-                return conn, trans
+                    row = conn.execute(_LOCK_HEAD).one()
+                    head = (int(row.seq), str(row.hash))
+                return conn, trans, head
             except OperationalError as exc:
                 conn.close()
                 if not (self.postgresql and is_busy(exc)) or attempt >= self.settings.retries:
