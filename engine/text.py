@@ -71,3 +71,11 @@ def join_list(items: Iterable[object], lang: str = DEFAULT_LANG) -> str:
 def join_clauses(items: Iterable[object], lang: str = DEFAULT_LANG) -> str:
     """Independent messages in one line, joined with the language's clause separator (`甲；乙`)."""
     return t("text.clause_separator", lang).join(str(item) for item in items)
+
+
+@cache
+def sample_data(name: str, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+    """Sample records in the language (`engine/locale/<lang>/samples/<name>.toml`), e.g. the names, document
+    numbers and places the demo's users type. Data, not interface text: never formatted as a message."""
+    entry = resources.files("engine") / "locale" / lang / "samples" / f"{name}.toml"
+    return tomllib.loads(entry.read_text(encoding="utf-8"))

@@ -6,8 +6,8 @@ early date), two re-hiring cases at the term change (one passing with an objecti
 publicity, which runs out on the simulated clock, and one failing the vote), an examination hiring, and a
 dismissal. It prints each case's timeline and ends with `audit verify`.
 
-Narration comes from the text catalog (`cli.demo.*`). The Chinese literals left in this module are sample
-records that the demo's users type (names, document numbers, meeting places), i.e. data, not interface text.
+Narration comes from the text catalog (`cli.demo.*`); the sample records the demo's users type (names,
+document numbers, meeting places) from `engine/locale/<lang>/samples/demo.toml` via `engine.text.sample_data`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from engine.cli.base import ShequCommand, State, pass_state
 from engine.idcard import check_digit
-from engine.text import t
+from engine.text import join_clauses, sample_data, t
 from storage.db import sqlite_path
 
 
@@ -33,13 +33,17 @@ def _id(first17: str) -> str:
     return first17 + check_digit(first17)
 
 
+SAMPLE = sample_data("demo")
+YES, NO = SAMPLE["yes"], SAMPLE["no"]
 ROSTER = [  # login, name, ID number, community, category, position
-    ("zhang", "张三", _id("11010519800101001"), "C1", "PROFESSIONAL_SOCIAL_WORKER", "干事"),
-    ("li", "李四", _id("11010519850202002"), "C1", "RESIDENTS_COMMITTEE_MEMBER", "委员"),
-    ("wang", "王五", _id("11010519820303003"), "C1", "PROFESSIONAL_SOCIAL_WORKER", "干事"),
-    ("zhao", "赵六", _id("11010519790404004"), "C2", "PROFESSIONAL_SOCIAL_WORKER", "干事"),
-    ("qian", "钱七", _id("11010519880505005"), "C2", "PARTY_COMMITTEE_MEMBER", "委员"),
+    (w["login"], w["name"], _id(w["id17"]), w["community"], w["category"], w["position"])
+    for w in SAMPLE["roster"]
 ]
+
+
+def _sets(**values: Any) -> list[str]:
+    """`key=value` arguments of `--set`, in the order given."""
+    return [f"{key}={value}" for key, value in values.items()]
 
 
 def _roster(n: int = 40, reps: int = 8) -> list[dict[str, str]]:
@@ -48,14 +52,14 @@ def _roster(n: int = 40, reps: int = 8) -> list[dict[str, str]]:
         if i < reps:
             people.append(
                 {
-                    "name": f"代表{i + 1}",
+                    "name": SAMPLE["vote"]["representative"].format(n=i + 1),
                     "category": "RESIDENT_REP" if i % 2 else "UNIT_REP",
                     "selection": "DESIGNATED" if i % 3 else "SELF_APPLIED",
                 }
             )
         else:
             category = "STREET_MIDDLE_CADRE" if i % 4 == 0 else "COMMUNITY_WORKER"
-            people.append({"name": f"参会人员{i + 1}", "category": category})
+            people.append({"name": SAMPLE["vote"]["participant"].format(n=i + 1), "category": category})
     return people
 
 
@@ -63,7 +67,7 @@ def _vote(recommend: int, excellent: int, competent: int, basic: int, incompeten
     returned = 40
     return {
         "vote_meeting_date": "2026-11-09",
-        "vote_meeting_place": "东华街道会议室",
+        "vote_meeting_place": SAMPLE["vote"]["meeting_place"],
         "vote_roster": _roster(),
         "recommendation_tally": {
             "issued": 40,
@@ -184,31 +188,33 @@ class Demo:
     def setup(self) -> None:
         self.heading("setup")
         self.run("db", "upgrade")
-        self.run("org", "district", "add", "DQ", "东区")
-        self.run("org", "street", "add", "DQ", "S1", "东华街道")
-        self.run("org", "street", "add", "DQ", "S2", "西园街道")
-        self.run("org", "community", "add", "S1", "C1", "东华社区", "--staffing", "6")
-        self.run("org", "community", "add", "S2", "C2", "西园社区", "--staffing", "5")
+        org = SAMPLE["org"]
+        self.run("org", "district", "add", "DQ", org["district"])
+        self.run("org", "street", "add", "DQ", "S1", org["streets"]["S1"])
+        self.run("org", "street", "add", "DQ", "S2", org["streets"]["S2"])
+        self.run("org", "community", "add", "S1", "C1", org["communities"]["C1"], "--staffing", "6")
+        self.run("org", "community", "add", "S2", "C2", org["communities"]["C2"], "--staffing", "5")
         self.note("terms")
         self.run("term", "add", "DQ", "1", "2024-01-01")
         self.run("term", "add", "DQ", "2", "2027-01-01", "--status", "PLANNED")
         roster = self.workdir / "roster.csv"
         lines = ["id_number,name,community,category,position,education,appointment_start"]
-        lines += [f"{r[2]},{r[1]},{r[3]},{r[4]},{r[5]},大专,2024-01-01" for r in ROSTER]
+        education = SAMPLE["roster_file"]["education"]
+        lines += [",".join((r[2], r[1], r[3], r[4], r[5], education, "2024-01-01")) for r in ROSTER]
         roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.note("roster_atomic")
         self.run("worker", "import", str(roster))
         users = [
-            ("bureau", "东区民政局", "DISTRICT_CIVIL_AFFAIRS", "--district", "DQ"),
-            ("s1_office", "东华街道办事处", "STREET_OFFICE", "--street", "S1"),
-            ("s1_party", "东华街道党工委", "STREET_PARTY_COMMITTEE", "--street", "S1"),
-            ("s2_office", "西园街道办事处", "STREET_OFFICE", "--street", "S2"),
-            ("s2_party", "西园街道党工委", "STREET_PARTY_COMMITTEE", "--street", "S2"),
-            ("resident", "居民甲", "OBJECTOR", None, None),
-            ("cand", "孙八", "CANDIDATE", None, None),
+            ("bureau", "DISTRICT_CIVIL_AFFAIRS", "--district", "DQ"),
+            ("s1_office", "STREET_OFFICE", "--street", "S1"),
+            ("s1_party", "STREET_PARTY_COMMITTEE", "--street", "S1"),
+            ("s2_office", "STREET_OFFICE", "--street", "S2"),
+            ("s2_party", "STREET_PARTY_COMMITTEE", "--street", "S2"),
+            ("resident", "OBJECTOR", None, None),
+            ("cand", "CANDIDATE", None, None),
         ]
-        for login, name, role, scope, where in users:
-            args = ["user", "add", login, name, "--role", role]
+        for login, role, scope, where in users:
+            args = ["user", "add", login, SAMPLE["users"][login], "--role", role]
             if scope and where:
                 args += [scope, where]
             self.run(*args)
@@ -242,9 +248,9 @@ class Demo:
             "--set",
             "submitted_on=2025-01-31",
             "--set",
-            "written=是",
+            f"written={YES}",
             "--set",
-            "document_ref=辞字1号",
+            f"document_ref={SAMPLE['resignation']['document_ref']}",
             "--set",
             "separation_date=2025-02-27",
             as_user="wang",
@@ -261,9 +267,9 @@ class Demo:
             "--set",
             "submitted_on=2025-01-31",
             "--set",
-            "written=是",
+            f"written={YES}",
             "--set",
-            "document_ref=辞字1号",
+            f"document_ref={SAMPLE['resignation']['document_ref']}",
             as_user="wang",
             now="2025-01-31",
         )
@@ -274,20 +280,21 @@ class Demo:
             "approve",
             "s1_party",
             "2025-02-05",
-            ["decided_on=2025-02-05", "minutes_ref=党工委纪要2025-03"],
+            _sets(decided_on="2025-02-05", minutes_ref=SAMPLE["resignation"]["minutes_ref"]),
         )
         self.fire(
             case,
             "record_filing",
             "bureau",
             "2025-02-10",
-            ["filed_on=2025-02-10", "filing_no=东民备〔2025〕7号"],
+            _sets(filed_on="2025-02-10", filing_no=SAMPLE["resignation"]["filing_no"]),
         )
         self.note("separation_runs_out")
         self.run("deadlines", "run", "--until", "2025-03-01T00:00", now="2025-02-10")
         self.run("case", "show", str(case))
 
     def rehiring(self) -> None:
+        sample = SAMPLE["rehiring"]
         self.heading("rehiring")
         self.note("renewal_opens")
         # TM-3 opens one re-hiring case per appointment of term 1 (one transaction per community).
@@ -304,7 +311,7 @@ class Demo:
                 "apply",
                 login,
                 "2026-11-03",
-                ["applied_on=2026-11-03", "application_doc_ref=考核聘用申请书"],
+                _sets(applied_on="2026-11-03", application_doc_ref=sample["application_doc_ref"]),
             )
         for case in cases.values():
             self.fire(
@@ -312,7 +319,7 @@ class Demo:
                 "street_approve",
                 "s1_office",
                 "2026-11-04",
-                ["reviewed_on=2026-11-04", "review_opinion=同意"],
+                _sets(reviewed_on="2026-11-04", review_opinion=sample["review_opinion"]),
             )
         for case in cases.values():
             self.fire(
@@ -320,7 +327,8 @@ class Demo:
                 "bureau_approve_application",
                 "bureau",
                 "2026-11-05",
-                ["application_approval_no=东民批〔2026〕21号", "application_decided_on=2026-11-05"],
+                _sets(application_approval_no=sample["application_approval_no"],
+                     application_decided_on="2026-11-05"),
             )
         self.note("vote_passes")
         self.fire(
@@ -345,7 +353,8 @@ class Demo:
             "party_decide_hire",
             "s1_party",
             "2026-11-12",
-            ["party_meeting_date=2026-11-12", "party_members_present=7", "minutes_ref=党工委纪要2026-41"],
+            _sets(party_meeting_date="2026-11-12", party_members_present=7,
+                  minutes_ref=sample["minutes_ref"]),
         )
         self.note("publicity_period")
         self.fire(
@@ -353,24 +362,24 @@ class Demo:
             "post_publicity",
             "s1_office",
             "2026-11-16",
-            [
-                "posted_on=2026-11-16",
-                "publicity_community=C1",
-                "publicity_place=东华社区党务居务公开栏",
-                "publicity_doc_ref=公示〔2026〕5号",
-            ],
+            _sets(
+                posted_on="2026-11-16",
+                publicity_community="C1",
+                publicity_place=sample["publicity_place"],
+                publicity_doc_ref=sample["publicity_doc_ref"],
+            ),
         )
         self.fire(
             case,
             "lodge_objection",
             "resident",
             "2026-11-18",
-            [
-                "objection_received_on=2026-11-18",
-                "objection_receiver=街道组织办",
-                "objection_content=反映考勤问题",
-                "objection_anonymous=否",
-            ],
+            _sets(
+                objection_received_on="2026-11-18",
+                objection_receiver=sample["objection_receiver"],
+                objection_content=sample["objection_content"],
+                objection_anonymous=NO,
+            ),
         )
         self.note("report_blocked")
         self.fire(case, "report", "s1_office", "2026-11-20", ["reported_on=2026-11-20"], fail=True)
@@ -389,18 +398,19 @@ class Demo:
             "bureau_approve_rehire",
             "bureau",
             "2026-11-25",
-            ["rehire_approval_no=东民聘〔2026〕88号", "rehire_decided_on=2026-11-25"],
+            _sets(rehire_approval_no=sample["rehire_approval_no"], rehire_decided_on="2026-11-25"),
         )
         self.run("case", "show", str(case))
 
     def exam_hiring(self) -> None:
+        sample = SAMPLE["exam_hiring"]
         self.heading("exam_hiring")
         plan = {
             "vacancy_lines": [{"community": "C2", "category": "PROFESSIONAL_SOCIAL_WORKER", "count": 1}],
             "term_id": 1,
-            "conditions": "符合第七条规定的条件",
-            "duties": "社区管理和服务",
-            "pay": "按本届报酬标准",
+            "conditions": sample["conditions"],
+            "duties": sample["duties"],
+            "pay": sample["pay"],
             "registration_deadline": "2025-03-20",
             "shortlist_ratio": "3",
         }
@@ -416,18 +426,19 @@ class Demo:
         )
         recruitment = self.newest_case("exam_recruitment")
         self.fire(
-            recruitment, "publish", "bureau", "2025-03-03", ["published_on=2025-03-03", "channels=区政府网站"]
+            recruitment, "publish", "bureau", "2025-03-03",
+            _sets(published_on="2025-03-03", channels=sample["channels"]),
         )
         registration = {
             "line_no": 1,
             "id_number": _id("11010519930615008"),
-            "candidate_name": "孙八",
+            "candidate_name": sample["candidate_name"],
             "phone": "13800000008",
-            "education": "本科",
-            "graduated_from": "东区大学",
+            "education": sample["education"],
+            "graduated_from": sample["graduated_from"],
             "diploma_no": "BK-2015-08",
             "diploma_recognised": True,
-            "hukou_city": "东区所在市",
+            "hukou_city": sample["hukou_city"],
             "hukou_urban": True,
             "declare_e1": True,
             "declare_e2": True,
@@ -452,7 +463,7 @@ class Demo:
             "qualify",
             "bureau",
             "2025-03-12",
-            ["reviewed_on=2025-03-12", "attest_e1=是", "attest_e2=是", "attest_e3=是"],
+            _sets(reviewed_on="2025-03-12", attest_e1=YES, attest_e2=YES, attest_e3=YES),
         )
         self.note("registration_closes")
         self.run("deadlines", "run", "--until", "2025-03-21T00:00", now="2025-03-12")
@@ -462,7 +473,7 @@ class Demo:
             "record_interview",
             "bureau",
             "2025-03-24",
-            ["interview_score=88", "interview_on=2025-03-24", "interview_panel=考官组"],
+            _sets(interview_score=88, interview_on="2025-03-24", interview_panel=sample["interview_panel"]),
             fail=True,
         )
         self.fire(
@@ -477,37 +488,40 @@ class Demo:
             "record_interview",
             "bureau",
             "2025-04-08",
-            ["interview_score=88", "interview_on=2025-04-08", "interview_panel=考官组"],
+            _sets(interview_score=88, interview_on="2025-04-08", interview_panel=sample["interview_panel"]),
         )
         self.fire(
             candidate,
             "pass_inspection",
             "bureau",
             "2025-04-15",
-            ["inspected_on=2025-04-15", "inspectors=考察组", "inspection_findings=表现良好"],
+            _sets(inspected_on="2025-04-15", inspectors=sample["inspectors"],
+                 inspection_findings=sample["inspection_findings"]),
         )
         self.fire(
             candidate,
             "pass_medical",
             "bureau",
             "2025-04-22",
-            ["medical_institution=区人民医院", "medical_on=2025-04-22", "medical_conclusion=合格"],
+            _sets(medical_institution=sample["medical_institution"], medical_on="2025-04-22",
+                 medical_conclusion=sample["medical_conclusion"]),
         )
         self.fire(
             candidate,
             "appoint",
             "bureau",
             "2025-04-28",
-            [
-                "appointment_decision_no=东民聘〔2025〕3号",
-                "decided_on=2025-04-28",
-                "appointed_from=2025-05-01",
-            ],
+            _sets(
+                appointment_decision_no=sample["appointment_decision_no"],
+                decided_on="2025-04-28",
+                appointed_from="2025-05-01",
+            ),
         )
         self.fire(recruitment, "complete", "bureau", "2025-04-28")
         self.run("case", "show", str(candidate))
 
     def dismissal(self) -> None:
+        sample = SAMPLE["dismissal"]
         self.heading("dismissal")
         worker = self.worker_id("zhao")
         self.run(
@@ -519,7 +533,7 @@ class Demo:
             "--set",
             "ground=DIS-G4",
             "--set",
-            "allegation=利用职务之便为他人谋取私利",
+            f"allegation={sample['allegation']}",
             as_user="s2_office",
             now="2025-06-02",
         )
@@ -538,28 +552,28 @@ class Demo:
             "compile_evidence",
             "s2_office",
             "2025-06-06",
-            data=self.data_file("evidence.json", {"evidence_refs": ["纪检调查报告〔2025〕12号"]}),
+            data=self.data_file("evidence.json", {"evidence_refs": [sample["evidence_ref"]]}),
         )
         self.fire(
             case,
             "confirm_ground",
             "s2_party",
             "2025-06-10",
-            ["meeting_date=2025-06-10", "minutes_ref=党工委纪要2025-19"],
+            _sets(meeting_date="2025-06-10", minutes_ref=sample["minutes_ref"]),
         )
         self.fire(
             case,
             "approve",
             "bureau",
             "2025-06-13",
-            ["decision_no=东民解〔2025〕1号", "decision_date=2025-06-13", "effective_date=2025-06-16"],
+            _sets(decision_no=sample["decision_no"], decision_date="2025-06-13", effective_date="2025-06-16"),
         )
         self.fire(
             case,
             "record_notice",
             "s2_office",
             "2025-06-14",
-            ["notice_delivered_on=2025-06-14", "notice_ref=送达回执"],
+            _sets(notice_delivered_on="2025-06-14", notice_ref=sample["notice_ref"]),
         )
         self.run("deadlines", "run", "--until", "2025-06-16T00:00", now="2025-06-14")
         self.run("case", "show", str(case))
@@ -592,7 +606,7 @@ def demo(state: State, fresh: bool) -> None:
         story.rehiring()
         story.finish()
     if story.failures:
-        click.echo(t("cli.demo.unexpected", steps="；".join(story.failures)), err=True)
+        click.echo(t("cli.demo.unexpected", steps=join_clauses(story.failures)), err=True)
         raise SystemExit(1)
     click.echo("")
     click.echo(t("cli.demo.done", path=str(path)))

@@ -46,30 +46,6 @@ STORED_DATA_PATTERNS: dict[str, re.Pattern[str]] = {
     "workflows/citations.py": re.compile(r"(ART|P5_)\d+(_\d+)*|S\d{3}_[A-Z0-9_]+"),
 }
 
-# Inline text in modules owned by other work in progress (not editable in the change that added this test).
-# Listed literally so that nothing NEW slips in; each entry is to be moved to the catalog by the owner and
-# then deleted here.
-NOT_YET_MIGRATED: dict[str, frozenset[str]] = {
-    "engine/cli/demo.py": frozenset({
-        ',大专,2024-01-01', 'allegation=利用职务之便为他人谋取私利',
-        'application_approval_no=东民批〔2026〕21号', 'application_doc_ref=考核聘用申请书',
-        'appointment_decision_no=东民聘〔2025〕3号', 'attest_e1=是', 'attest_e2=是', 'attest_e3=是',
-        'channels=区政府网站', 'decision_no=东民解〔2025〕1号', 'document_ref=辞字1号',
-        'filing_no=东民备〔2025〕7号', 'inspection_findings=表现良好', 'inspectors=考察组',
-        'interview_panel=考官组', 'medical_conclusion=合格', 'medical_institution=区人民医院',
-        'minutes_ref=党工委纪要2025-03', 'minutes_ref=党工委纪要2025-19', 'minutes_ref=党工委纪要2026-41',
-        'notice_ref=送达回执', 'objection_anonymous=否', 'objection_content=反映考勤问题',
-        'objection_receiver=街道组织办', 'publicity_doc_ref=公示〔2026〕5号',
-        'publicity_place=东华社区党务居务公开栏', 'rehire_approval_no=东民聘〔2026〕88号',
-        'review_opinion=同意', 'written=是', '东区', '东区大学', '东区所在市', '东区民政局', '东华社区',
-        '东华街道', '东华街道会议室', '东华街道党工委', '东华街道办事处', '代表', '参会人员', '委员', '孙八',
-        '居民甲', '干事', '张三', '按本届报酬标准', '本科', '李四', '王五', '社区管理和服务',
-        '符合第七条规定的条件', '纪检调查报告〔2025〕12号', '西园社区', '西园街道', '西园街道党工委',
-        '西园街道办事处', '赵六', '钱七', '；',
-    }),
-}
-
-
 def modules() -> list[Path]:
     found: list[Path] = []
     for package in PACKAGES:
@@ -133,8 +109,7 @@ def inline_text_in(tree: ast.Module, allowed: frozenset[str],
 @pytest.mark.parametrize("path", modules(), ids=rel)
 def test_no_inline_chinese_outside_the_catalog(path: Path) -> None:
     """A product module holds no Chinese string literal except docstrings and allow-listed stored data."""
-    pending = NOT_YET_MIGRATED.get(rel(path), frozenset())
-    found = [f"{rel(path)}:{line}: {value!r}" for line, value in inline_text(path) if value not in pending]
+    found = [f"{rel(path)}:{line}: {value!r}" for line, value in inline_text(path)]
     assert not found, "move these to engine/locale/zh_CN/*.toml and use engine.text.t():\n" + "\n".join(found)
 
 
