@@ -767,11 +767,17 @@ class Engine:
             audit_seq=seq,
         )
 
+    def _new_worker(self, store: Store, action: CreateAppointment, case: CaseRecord, now: Any) -> int:
+        """The record a candidate's appointment makes; the candidate's case names it from now on."""
+        worker_id = self._ensure_worker(store, action.new_worker, now)
+        if case.worker_id is None:
+            store.set_case_worker(case.id, worker_id)
+        return worker_id
+
     def _act(self, store: Store, action: Any, case: CaseRecord, now: Any) -> None:
         if isinstance(action, CreateAppointment):
-            worker_id = action.worker_id
-            if worker_id is None:
-                worker_id = self._ensure_worker(store, action.new_worker, now)
+            worker_id = action.worker_id if action.worker_id is not None else self._new_worker(
+                store, action, case, now)
             new_id = store.insert_appointment(
                 {
                     "worker_id": worker_id,

@@ -148,6 +148,10 @@ class Store:
             )
         return new_version
 
+    def set_case_worker(self, case_id: int, worker_id: int) -> None:
+        """Link a case opened before its worker existed (an exam candidate) to the worker record made."""
+        self.conn.execute(update(C).where(C.c.id == case_id).values(worker_id=worker_id))
+
     def list_cases(
         self,
         *,

@@ -162,8 +162,9 @@ def rejected(call: Any) -> GuardRejected:
 
 
 def test_full_path_to_appointed_creates_the_appointment_and_completes(exam: Exam) -> None:
-    """A candidate who passes every step is APPOINTED: a personnel record and an appointment ending with the
-    term are created (TERM-5), and the recruitment completes once its only line is filled."""
+    """A candidate who passes every step is APPOINTED: a personnel record (named by the case from then on) and
+    an appointment ending with the term are created (TERM-5), and the recruitment completes once its only line
+    is filled."""
     e = exam.app.engine
     rid = published(exam)
     first = register(exam, rid, "cand1", person("19900315", "001"))
@@ -189,6 +190,7 @@ def test_full_path_to_appointed_creates_the_appointment_and_completes(exam: Exam
         worker = s.worker_by_id_number(person("19900315", "001"))
         assert worker is not None
         assert (worker.name, worker.gender, worker.community_id) == ("李四", "M", exam.c1)
+        assert (case.worker_id, s.get_case(second).worker_id) == (worker.id, None)
         (app,) = [a for a in s.appointments(worker_id=worker.id)]
         assert (app.community_id, app.category, app.method, app.decision_no) == (
             exam.c1,
