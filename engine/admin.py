@@ -50,7 +50,8 @@ class Admin:
         user = store.user_by_login(login)
         if Roles.ADMIN not in user.roles and Roles.DISTRICT_CIVIL_AFFAIRS not in user.roles:
             roles = join_list(t(f"roles.{r.value}") for r in (Roles.ADMIN, Roles.DISTRICT_CIVIL_AFFAIRS))
-            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": "admin", "roles": roles})
+            raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": t("access.reference_data"),
+                                                              "trigger_code": "admin", "roles": roles})
         role = Roles.ADMIN if Roles.ADMIN in user.roles else Roles.DISTRICT_CIVIL_AFFAIRS
         return user.login, user.name, role.value
 

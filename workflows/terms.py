@@ -540,7 +540,8 @@ class TermMachine:
             if role.value in user.roles:
                 if user.district_id is not None and user.district_id != district_id:
                     raise NotPermitted("OUT_OF_SCOPE", details={
-                        "user": user.login, "role": role.value, "case": t("terms.scope", term=step.trigger)})
+                        "user": user.login, "role": t(f"roles.{role.value}"), "role_code": role.value,
+                        "case": t("terms.scope", term=step.trigger)})
                 return _actor_of(user, role.value)
         raise NotPermitted("ROLE_NOT_PERMITTED", details={"trigger": t(f"terms.triggers.{step.trigger}"),
                                                           "roles": _roles(step), "user": user.login})
