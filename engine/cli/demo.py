@@ -369,6 +369,8 @@ class Demo:
                 publicity_doc_ref=sample["publicity_doc_ref"],
             ),
         )
+        self.note("publicity_notice")
+        self.run("notice", "render", str(case), "--kind", "publicity", "--format", "txt")
         self.fire(
             case,
             "lodge_objection",
@@ -579,6 +581,9 @@ class Demo:
         self.run("case", "show", str(case))
 
     def finish(self) -> None:
+        self.heading("notices")
+        self.note("dispatch")
+        self.run("notify", "dispatch")
         self.heading("audit")
         self.run("case", "list")
         self.run("audit", "verify")

@@ -128,8 +128,8 @@ def show(state: State, notification_id: int, fmt_: str) -> None:
 def dispatch_cmd(state: State, config_path: str | None, limit: int | None) -> None:
     config = load(config_path, db_url=state.url)
     report = dispatcher.dispatch_due(state.app(), config=config, limit=limit)
-    lines = [t("cli.notify.dispatch_line", status=_outcome(o.status), id=o.outbox_id, kind=o.kind,
-               recipient=_recipient(o.recipient), attempts=o.attempts,
+    lines = [t("cli.notify.dispatch_line", status=_outcome(o.status), id=o.outbox_id,
+               kind=_kind_label(o.kind), recipient=_recipient(o.recipient), attempts=o.attempts,
                error=t("cli.notify.dispatch_error", error=o.error) if o.error else "")
              for o in report.outcomes]
     lines.append(t("cli.notify.dispatch_done", delivered=report.delivered, retried=report.retried,

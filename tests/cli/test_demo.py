@@ -34,6 +34,23 @@ def test_demo_runs_every_procedure_to_its_end_and_the_audit_chain_verifies(tmp_p
     assert json.loads(verified)["ok"] is True
 
 
+def test_demo_delivers_every_notification_to_the_file_channel(tmp_path: Path) -> None:
+    """The demo prints the publicity notice and ends with every outbox row delivered, as files beside the
+    database."""
+    db = tmp_path / "demo.db"
+    code, out = _shequ(db, "demo", "--fresh")
+    assert code == 0, out
+    assert "社区工作者考核聘用公示" in out
+    assert "公示期：2026年11月16日至2026年11月22日" in out
+    code, listed = _shequ(db, "--json", "notify", "list")
+    rows = json.loads(listed)["notifications"]
+    assert code == 0
+    assert rows
+    assert {r["status"] for r in rows} == {"DELIVERED"}
+    files = [p for p in (tmp_path / "shequ-notices").rglob("*") if p.is_file()]
+    assert len(files) >= len(rows)
+
+
 def test_demo_clock_only_moves_forward(tmp_path: Path) -> None:
     """The story is told in calendar order: audit entries are in non-decreasing clock time."""
     db = tmp_path / "demo.db"
