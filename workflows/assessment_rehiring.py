@@ -56,8 +56,9 @@ NOT_REHIRED_NOTICE = Notice("rehire.not_rehired", ("worker",))
 
 def rehire_facts(store: Any, case: CaseView) -> Mapping[str, Any]:
     """What the guards read beyond the case: the worker's appointments in service (by id), the district's
-    terms (by id), the case's community and the worker's open re-hiring cases (id, appointment id).
-    Each is queried only when a guard first reads it."""
+    terms (by id), the case's community, the worker's open re-hiring cases (id, appointment id), the
+    worker's PLAN-5 不予续聘 flags from FINAL annual-assessment rounds of the district and their current
+    grade records (year → grade code). Each is queried only when a guard first reads it."""
     worker_id, district_id, community_id = case.worker_id, case.district_id, case.community_id
     return DeferredFacts({
         "appointments": lambda: {} if worker_id is None else {
@@ -67,7 +68,37 @@ def rehire_facts(store: Any, case: CaseView) -> Mapping[str, Any]:
             for c in store.list_cases(procedure=CODE, worker_id=worker_id, open_only=True)],
         "terms": lambda: {} if district_id is None else {x.id: x for x in store.terms(district_id)},
         "community": lambda: None if community_id is None else store.community(community_id),
+        "plan5_flags": lambda: plan5_flags(store, worker_id, district_id),
+        "recorded_grades": lambda: recorded_grades(store, worker_id),
     })
+
+
+def plan5_flags(store: Any, worker_id: int | None, district_id: int | None) -> tuple[g.NotRenewFlag, ...]:
+    """The worker's NOT_RENEW_FLAG consequences (PLAN-5) recorded by the FINAL annual-assessment rounds of
+    every street of the district (a worker may have moved street within the term)."""
+    from workflows.annual_assessment import CODE as ASSESSMENT
+    from workflows.annual_assessment import FINAL as ROUND_FINAL
+
+    if worker_id is None or district_id is None:
+        return ()
+    streets = sorted({c.street_id for c in store.communities_in_district(district_id)})
+    flags: list[g.NotRenewFlag] = []
+    for street_id in streets:
+        for round_case in store.list_cases(procedure=ASSESSMENT, state=ROUND_FINAL, street_id=street_id):
+            for item in round_case.data.get("consequences") or ():
+                if item.get("kind") == g.NOT_RENEW_FLAG and int(item.get("worker_id", 0)) == worker_id:
+                    flags.append(g.NotRenewFlag(int(item["year"]), str(item["grade"]),
+                                                item.get("prior_grade"), round_case.id, str(item.get("id"))))
+    return tuple(flags)
+
+
+def recorded_grades(store: Any, worker_id: int | None) -> dict[int, str]:
+    """The worker's current FINAL annual grades (corrections applied, withdrawals removed), year → code."""
+    from workflows.records import GRADES_TABLE
+
+    if worker_id is None:
+        return {}
+    return {int(r["year"]): str(r["grade"]) for r in store.facts(GRADES_TABLE, worker_id)}
 
 
 def publicity_running(case: CaseView) -> dict[str, Any]:
@@ -109,8 +140,8 @@ ASSESSMENT_REHIRING = Procedure(
             "street_approve", (APPLIED,), STREET_APPROVED, (STREET_REVIEWER,), (ART6_1, A21),
             fields=(Field("reviewed_on", F.DATE), Field("review_opinion")),
             guards=(date_not_before("reviewed_on", "applied_on", g.RH_DATES),
-                    date_not_in_future("reviewed_on", g.RH_DATES)),
-            effect=g.on_street_review,
+                    date_not_in_future("reviewed_on", g.RH_DATES), g.no_plan5_not_renew_flag),
+            effect=g.on_street_review, rule_ids=("PLAN-5",),
             starts=(bureau_pending(awaiting("RH-T4", (ART6_1,)), (Roles.DISTRICT_CIVIL_AFFAIRS,)),),
         ),
         Step(  # RH-T3 (A-21) reject → NOT_REHIRED(STREET_REJECTED)
@@ -164,7 +195,8 @@ ASSESSMENT_REHIRING = Procedure(
             fields=(Field("party_meeting_date", F.DATE), Field("party_members_present", F.INT, minimum=1),
                     Field("minutes_ref"), Field("party_decision_note", required=False)),
             guards=(date_not_before("party_meeting_date", "vote_meeting_date", g.RH_DATES),
-                    date_not_in_future("party_meeting_date", g.RH_DATES)),
+                    date_not_in_future("party_meeting_date", g.RH_DATES), g.no_plan5_not_renew_flag),
+            rule_ids=("PLAN-5",),
         ),
         Step(  # RH-T7 not hire → NOT_REHIRED(PARTY_DECISION)
             "party_decide_not_hire", (THRESHOLDS_MET,), NOT_REHIRED, (Roles.STREET_PARTY_COMMITTEE,),

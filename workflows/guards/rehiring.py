@@ -16,17 +16,19 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from engine import grading as ana
 from engine.calendar import DAY, END, Period, deadline
 from engine.errors import DefinitionError
 from engine.guards import GuardContext, Verdict, pct
 from engine.spec import Action, CreateAppointment, DeadlineDue, Effect, EndAppointment, Rule
 from engine.text import join_list, t
-from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, assumption
+from workflows.citations import ART4, ART5, ART6_1, ART6_2, ART6_3, ART6_4, ART6_5, P5_8_3, assumption
 from workflows.guards import publicity as pub
+from workflows.guards.assessment import tier_label
 from workflows.guards.common import as_date
 
 if TYPE_CHECKING:
@@ -53,6 +55,9 @@ RH_T11 = Rule("RH-T11", "RH_NO_AFFECTING_FINDING", (ART6_5, A14))
 RH_FINDING = Rule("RH-FINDING", "PUB_OBJECTION_NOT_FOUND", (ART6_3, A14))
 RH_SUCCESSOR = Rule("TERM-6", "RH_NO_SUCCESSOR_TERM", (ART4, A12))
 RH_DATES = Rule("RH-DATES", "DATE_ORDER", (ART6_1,))
+# PLAN-5 (seed 000 第五篇 §八(三)): the 原则上不予续聘 flag of an annual assessment, read at RH-T3 and RH-T7
+# (spec §4.3 Interplay); soft (SOFT-1, A-10): passes only with the override of the pack's override role.
+RH_PLAN5 = Rule("PLAN-5", "RH_PLAN5_NOT_RENEW", (P5_8_3, assumption(10)))
 
 # Not-rehired reason codes (spec §4.3), kept in case data `not_rehired_reasons`.
 STREET_REJECTED = "STREET_REJECTED"
@@ -427,6 +432,69 @@ def window_due(ctx: GuardContext) -> DeadlineDue:
     return deadline(Period(DAY, window_to, at=END), ctx.calendar,
                     window_from=ctx.case.data.get("window_from"), window_to=window_to.isoformat(),
                     rule_text=t("rehire.window_basis", window_to=window_to.isoformat()))
+
+
+# ---------------------------------------------------------------- PLAN-5 不予续聘 flag (spec §4.3 Interplay)
+
+NOT_RENEW_FLAG = "NOT_RENEW_FLAG"  # the consequence kind (workflows.guards.assessment.consequences)
+
+
+@dataclass(frozen=True)
+class NotRenewFlag:
+    """A PLAN-5 NOT_RENEW_FLAG consequence of a FINAL annual-assessment round (`consequences` in the round's
+    case data, `workflows.guards.assessment.consequences`): the assessed year, its grade and the prior
+    year's grade as the round saw them."""
+
+    year: int
+    grade: str
+    prior_grade: str | None
+    round_id: int
+    consequence_id: str
+
+
+def flags_in_term(ctx: GuardContext) -> list[NotRenewFlag]:
+    """The worker's PLAN-5 flags that count at this 考核聘用: from a FINAL round of an assessment year of the
+    expiring term (the term covering 31 December of the year, as for DIS-CHZ-3 — DECISIONS 13) whose grades
+    still stand in the worker's grade records (a correction or withdrawal of the year's grade, or of the
+    prior year's 基本称职 behind a two-year flag, lifts it — as for the HONGSHAN flags, DECISIONS 18)."""
+    current = term(ctx)
+    if current is None:
+        return []
+    grades: Mapping[int, str] = ctx.facts.get("recorded_grades") or {}
+    out: list[NotRenewFlag] = []
+    for flag in ctx.facts.get("plan5_flags") or ():
+        if not current.start_date <= date(flag.year, 12, 31) <= current.end_date:
+            continue
+        if grades.get(flag.year) != flag.grade:
+            continue
+        if flag.grade != ana.INCOMPETENT and not (flag.grade == ana.BASIC and flag.prior_grade == ana.BASIC
+                                               and grades.get(flag.year - 1) == ana.BASIC):
+            continue
+        if all(f.year != flag.year for f in out):
+            out.append(flag)
+    return sorted(out, key=lambda f: f.year)
+
+
+def no_plan5_not_renew_flag(ctx: GuardContext) -> Verdict:
+    """RH-T3 / RH-T7 (PLAN-5, SOFT-1): where the pack enables PLAN5 (`assessment.plan5_enabled`), a worker
+    who carries a 原则上不予续聘 flag from the expiring term is refused unless the pack's override role
+    (A-10: 区民政局) passes it with a reason (`overrides`, engine.evaluate). Only the decisions to go on
+    with the re-hiring carry this guard: refusing or not re-hiring is never blocked by it."""
+    if not ctx.policy.enabled("assessment.plan5_enabled"):
+        return Verdict.passed(RH_PLAN5)
+    flags = flags_in_term(ctx)
+    if not flags:
+        return Verdict.passed(RH_PLAN5)
+    return Verdict.fail(RH_PLAN5, soft=True, flags=join_list(_flag_text(ctx, f) for f in flags),
+                        years=join_list(str(f.year) for f in flags),
+                        grades=join_list(tier_label(ctx.policy, f.grade) for f in flags),
+                        rounds=join_list(str(f.round_id) for f in flags))
+
+
+def _flag_text(ctx: GuardContext, flag: NotRenewFlag) -> str:
+    kind = "incompetent" if flag.grade == ana.INCOMPETENT else "two_basic"
+    return t(f"rehire.plan5.{kind}", prior_year=flag.year - 1, year=flag.year,
+             grade=tier_label(ctx.policy, flag.grade), case=flag.round_id)
 
 
 # ---------------------------------------------------------------- decisions and endings
