@@ -17,7 +17,9 @@ from typing import Any
 from engine import idcard, text
 from engine.audit import VerifyReport, verify
 from engine.errors import NotFound
+from engine.grading import GRADES
 from engine.guards import SYSTEM_ACTOR
+from engine.policy import Policy, get_pack
 from engine.spec import CITATION_SEPARATOR, Procedure
 from storage.records import AppointmentRecord, AuditRecord, CaseRecord, DeadlineRecord, WorkerRecord
 from storage.repository import Store
@@ -62,6 +64,59 @@ def field_label(name: str) -> str:
 
 def category_label(category: str | None) -> str:
     return label(f"cli.categories.{category}", category) if category else ""
+
+
+def grade_labels(pack: str | Policy | None) -> dict[str, str]:
+    """Each grade code's label in the words of `pack`: its `assessment.tiers` mapped onto the four ordinal
+    codes by position (A-36; HONGSHAN 优秀/合格/诫勉/不合格, CHUZHOU 优秀/合格/基本合格/不合格), seed 000's
+    (records.grade.*, DONGQU) for a pack without its own tiers. Never another pack's words."""
+    seed000 = {code: label(f"records.grade.{code}", code) for code in GRADES}
+    if not pack:
+        return seed000
+    policy = pack if isinstance(pack, Policy) else get_pack(pack)
+    if not policy.is_set("assessment.tiers"):
+        return seed000
+    tiers = [str(tier) for tier in policy.get("assessment.tiers")]
+    return dict(zip(GRADES, tiers, strict=True)) if len(tiers) == len(GRADES) else seed000
+
+
+def grade_label(grade: str | None, pack: str | Policy | None) -> str:
+    """A grade code's label in the pack's words (`grade_labels`); the code itself for an unknown code."""
+    if not grade:
+        return ""
+    return grade_labels(pack).get(grade, grade)
+
+
+# Keys of case data mapping something (a year, a worker id) to a grade code, and keys holding one code.
+GRADE_MAP_KEYS = ("grades", "final_grades", "proposed_grades")
+GRADE_KEYS = ("grade", "previous_grade", "final_grade")
+
+
+def label_grades(value: Any, pack: str | None) -> Any:
+    """A copy of case data with a `<key>_labels` / `<key>_label` next to each grade map and grade code, in the
+    case's pack's words (e.g. DIS-CHZ-3 trigger facts `grades` {"2024": "INCOMPETENT"} → 不合格)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[key] = label_grades(item, pack)
+            if key in GRADE_MAP_KEYS and isinstance(item, Mapping) and item and all(
+                    isinstance(v, str) and v in GRADES for v in item.values()):
+                out[f"{key}_labels"] = {k: grade_label(v, pack) for k, v in item.items()}
+            elif key in GRADE_KEYS and isinstance(item, str) and item in GRADES:
+                out[f"{key}_label"] = grade_label(item, pack)
+        return out
+    if isinstance(value, list | tuple):
+        return [label_grades(v, pack) for v in value]
+    return value
+
+
+def worker_pack(store: Store, worker_id: int) -> str | None:
+    """The pack of the worker's district: current appointment's community, else the personnel record's."""
+    apps = store.appointments(worker_id=worker_id, statuses=ALL_APPOINTMENT_STATUSES)
+    community_id = apps[0].community_id if apps else store.worker(worker_id).community_id
+    if community_id is None:
+        return None
+    return store.district_pack(store.community(community_id).district_id)
 
 
 def _sensitive(key: str) -> bool:
@@ -357,12 +412,13 @@ class RecordView:
     recorded_at: datetime
 
 
-def _record_values(table: str, row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """The row's own values with their labels, and one line for people."""
+def _record_values(table: str, row: Mapping[str, Any], pack: str | None) -> tuple[dict[str, Any], str]:
+    """The row's own values with their labels (a grade in the words of the worker's pack), and one line for
+    people."""
     if table == "annual_grades":
         grade = str(row["grade"])
         values: dict[str, Any] = {"year": int(row["year"]), "grade": grade,
-                                  "grade_label": label(f"records.grade.{grade}", grade)}
+                                  "grade_label": grade_label(grade, pack)}
         return values, text.t("cli.records.value.annual_grades", year=values["year"],
                               grade=values["grade_label"])
     if table == "absence_days":
@@ -385,10 +441,10 @@ def _record_values(table: str, row: Mapping[str, Any]) -> tuple[dict[str, Any], 
 
 
 def _record_view(table: str, row: Mapping[str, Any], superseded_by: int | None, worker_name: str,
-                 user_names: Mapping[str, str]) -> RecordView:
+                 user_names: Mapping[str, str], pack: str | None) -> RecordView:
     withdrawn = bool(row["withdrawn"])
     kind = "WITHDRAWAL" if withdrawn else ("CORRECTION" if row["supersedes_id"] is not None else "RECORD")
-    values, value_text = _record_values(table, row)
+    values, value_text = _record_values(table, row, pack)
     login = str(row["recorded_by"])
     return RecordView(
         table, label(f"records.table.{table}", table), int(row["id"]), int(row["worker_id"]), worker_name,
@@ -417,7 +473,8 @@ def record_history(db: Database, worker_id: int, tables: Iterable[str] = RECORD_
         newer = {(table, row["supersedes_id"]): int(row["id"]) for table, row in rows
                  if row["supersedes_id"] is not None}
         names = _user_names(store, (str(row["recorded_by"]) for _, row in rows))
-        return [_record_view(table, row, newer.get((table, int(row["id"]))), worker.name, names)
+        pack = worker_pack(store, worker_id)
+        return [_record_view(table, row, newer.get((table, int(row["id"]))), worker.name, names, pack)
                 for table, row in rows]
 
 
@@ -431,7 +488,8 @@ def record_view(db: Database, table: str, record_id: int) -> RecordView:
         newer = store.superseded_by(table, record_id)
         worker = store.worker(int(row["worker_id"]))
         names = _user_names(store, [str(row["recorded_by"])])
-        return _record_view(table, row, int(newer["id"]) if newer else None, worker.name, names)
+        return _record_view(table, row, int(newer["id"]) if newer else None, worker.name, names,
+                            worker_pack(store, worker.id))
 
 
 # ---------------------------------------------------------------- cases
@@ -504,7 +562,7 @@ def case_summary(db: Database, procedures: Mapping[str, Procedure], case_id: int
         index = org_index(store)
         c = store.get_case(case_id)
         row = _case_row(c, index, _worker_names(store, [c.worker_id]))
-        data = redact(dict(c.data))
+        data = label_grades(redact(dict(c.data)), c.pack)
         items = [DataItem(k, field_label(k), v) for k, v in data.items()]
         proc = procedures.get(c.procedure)
         open_now: list[TriggerInfo] = []

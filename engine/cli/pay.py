@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from engine import queries
 from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit, table
 from engine.errors import InvalidInput
@@ -30,8 +31,9 @@ def group() -> None:
     pass
 
 
-def _grade(code: str) -> str:
-    return t(f"records.grade.{code}")
+def _grade(code: str, pack: str) -> str:
+    """A grade in the words of the pay table's pack (queries.grade_label)."""
+    return queries.grade_label(code, pack)
 
 
 def _money(amount: Fraction) -> Decimal:
@@ -45,9 +47,9 @@ def _headers() -> list[str]:
                                          "col_nominal", "col_exact", "col_paid", "col_above_nominal")]
 
 
-def _row(line: PayLine) -> list[Any]:
+def _row(line: PayLine, pack: str) -> list[Any]:
     yes_no = t("cli.common.yes") if line.above_nominal else t("cli.common.no")
-    return [line.worker_id, line.name, _grade(line.grade), coefficient_text(line.coefficient),
+    return [line.worker_id, line.name, _grade(line.grade, pack), coefficient_text(line.coefficient),
             show(line.standard), t(f"pay.source.{line.standard_source}"), show(line.base),
             show(line.monthly_base), show(line.nominal), show(line.exact), show(line.paid), yes_no]
 
@@ -55,7 +57,7 @@ def _row(line: PayLine) -> list[Any]:
 def _summary(result: CommunityPay, share: Fraction | None) -> list[str]:
     tbl = result.table
     counts = {g: tbl.count(g) for g in GRADES}
-    terms = join_list(t("cli.pay.divisor_term", grade=_grade(g), count=counts[g],
+    terms = join_list(t("cli.pay.divisor_term", grade=_grade(g, result.pack), count=counts[g],
                         k=coefficient_text(next(x.coefficient for x in tbl.lines if x.grade == g)))
                       for g in GRADES if counts[g])
     lines = [t("cli.pay.pool", count=len(tbl.lines), share=f"{share.numerator}/{share.denominator}"
@@ -85,7 +87,8 @@ def _json(result: CommunityPay) -> dict[str, Any]:
         "pool": exact_text(tbl.pool), "divisor": exact_text(tbl.divisor),
         "unit": exact_text(tbl.unit) if tbl.unit is not None else None,
         "paid_total": str(fen(tbl.paid_total)), "residue": exact_text(tbl.residue),
-        "lines": [{"worker_id": x.worker_id, "name": x.name, "grade": x.grade, "grade_label": _grade(x.grade),
+        "lines": [{"worker_id": x.worker_id, "name": x.name, "grade": x.grade,
+                   "grade_label": _grade(x.grade, result.pack),
                    "coefficient": exact_text(x.coefficient), "standard": exact_text(x.standard),
                    "standard_source": x.standard_source, "base": exact_text(x.base),
                    "monthly_base": exact_text(x.monthly_base), "nominal": exact_text(x.nominal),
@@ -98,7 +101,7 @@ def _json(result: CommunityPay) -> dict[str, Any]:
 def _export_rows(result: CommunityPay) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for x in result.table.lines:
-        rows.append([x.worker_id, x.name, _grade(x.grade), coefficient_text(x.coefficient),
+        rows.append([x.worker_id, x.name, _grade(x.grade, result.pack), coefficient_text(x.coefficient),
                      _money(x.standard), t(f"pay.source.{x.standard_source}"), _money(x.base),
                      _money(x.monthly_base), _money(x.nominal), exact_text(x.exact), fen(x.paid),
                      t("cli.common.yes") if x.above_nominal else t("cli.common.no")])
@@ -172,7 +175,7 @@ def compute_cmd(state: State, community: str, year: int, csv_path: Path | None,
         exported.append(_export(write_xlsx, xlsx_path, result))
     lines = [t("cli.pay.title", community=result.community.name, code=result.community.code, year=year,
                pack=result.pack), ""]
-    lines += table(_headers(), [_row(x) for x in result.table.lines])
+    lines += table(_headers(), [_row(x, result.pack) for x in result.table.lines])
     lines += ["", *_summary(result, _share(result))]
     lines += [t("cli.pay.exported", path=p) for p in exported]
     emit(state.json, {**_json(result), "exported": exported}, lines)

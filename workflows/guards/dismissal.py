@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine import queries
 from engine.absence import Absence, abs3_dismissal
 from engine.calendar import BUNDLED, DAY, START, Period, WorkingCalendar, deadline
 from engine.errors import DefinitionError, NotConfigured
@@ -171,7 +172,8 @@ def _grade_chain(ground: str, facts: Mapping[str, Any], policy: Policy, key: str
     by_year = {year: g.grade for year, g in grades.items()}
     term_of = term_of_year_fn(facts.get("terms") or ()) if reset else None
     windows = chain_windows(by_year, length, qualifies, term_of)
-    recorded = join_list(f"{y} {t(f'records.grade.{by_year[y]}')}" for y in sorted(by_year)) or t("text.none")
+    recorded = join_list(f"{y} {queries.grade_label(by_year[y], policy)}" for y in sorted(by_year)) \
+        or t("text.none")
     if not windows:
         return Finding(ground, False, {"rule": ground, "years_required": length},
                        t(why_key, n=length, recorded=recorded))
