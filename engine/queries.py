@@ -478,6 +478,12 @@ def record_history(db: Database, worker_id: int, tables: Iterable[str] = RECORD_
                 for table, row in rows]
 
 
+def record_pack(db: Database, worker_id: int) -> str | None:
+    """The pack of the worker's district (`worker_pack`), for labels in its words."""
+    with db.read() as store:
+        return worker_pack(store, worker_id)
+
+
 def record_view(db: Database, table: str, record_id: int) -> RecordView:
     """One stored row of a fact table (RECORD_NOT_FOUND when there is none)."""
     with db.read() as store:
@@ -689,6 +695,17 @@ def timeline(db: Database, *, case_id: int | None = None, limit: int | None = No
         if limit is not None:
             entries = deque(entries, maxlen=max(limit, 0))
         return [_timeline_entry(e) for e in entries]
+
+
+def transaction_entries(db: Database, first_seq: int, last_seq: int) -> list[TimelineEntry]:
+    """The audit entries first_seq … last_seq (one transaction's when the caller kept both ends), labelled."""
+    with db.read() as store:
+        out: list[TimelineEntry] = []
+        for entry in store.audit_entries(after_seq=first_seq - 1):
+            if entry.seq > last_seq:
+                break
+            out.append(_timeline_entry(entry))
+        return out
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,9 @@ class RecordResult:
     not_evaluated: list[dict[str, Any]] = field(default_factory=list)
     # flags a grade set, ended or lifted on the current appointment (HONGSHAN 留用察看, exit task)
     appointment_flags: list[dict[str, Any]] = field(default_factory=list)
+    # the last audit entry of the transaction: entries audit_seq+1 … last_audit_seq are its consequences
+    # (dismissal cases opened/closed, appointment flags), written in the same transaction
+    last_audit_seq: int = 0
 
 
 # ---------------------------------------------------------------- the service
@@ -380,6 +383,7 @@ class Records:
             flags, skipped = appointment_flags.apply_in(store, worker_id, cause=cause, now=now)
             result.appointment_flags.extend(flags)
             result.not_evaluated.extend(skipped)
+        result.last_audit_seq = store.audit_head()[0]
         return result
 
     def _findings(self, facts: Mapping[str, Any], policy: Policy, result: RecordResult) -> None:

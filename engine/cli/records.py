@@ -24,6 +24,7 @@ from engine.cli.base import ShequGroup, State, pass_state
 from engine.cli.output import emit, fmt, labelled, when
 from engine.cli.params import DATE
 from engine.errors import InvalidInput
+from engine.policy import get_pack
 from engine.text import join_list, t
 from workflows.records import ABSENCE_TABLE, GRADES_TABLE, OFFICE_TABLE, RecordResult
 
@@ -75,10 +76,96 @@ def _change_dict(app: App, change: Any) -> dict[str, Any]:
             "state": row.state, "state_label": row.state_label}
 
 
+CASE_ACTIONS = {"open": "opened", "close_data_corrected": "closed_data_corrected"}
+
+
+def _consequences(app: App, result: RecordResult) -> list[dict[str, Any]]:
+    """What the recording transaction did besides the record itself, read from the audit entries it wrote
+    after the record's own (dismissal cases opened or closed, appointment flags set, ended, lifted or
+    changed), each with its audit seq, rule ids and citations."""
+    if result.last_audit_seq <= result.audit_seq:
+        return []
+    grounds = {c.case_id: c.ground for c in result.changes}
+    out: list[dict[str, Any]] = []
+    for e in queries.transaction_entries(app.db, result.audit_seq + 1, result.last_audit_seq):
+        item: dict[str, Any] = {"seq": e.seq, "action": e.action, "action_label": e.action_label,
+                                "rule_ids": e.rule_ids, "citations": e.citations}
+        if e.case_id is not None:
+            ground = grounds.get(e.case_id) or e.payload.get("ground")
+            row = queries.case_row(app.db, e.case_id)
+            item.update({
+                "kind": "case", "case_id": e.case_id, "procedure": e.procedure,
+                "procedure_title": row.procedure_title, "change": CASE_ACTIONS.get(e.action, e.action),
+                "ground": ground,
+                "ground_label": queries.label(f"dismissal.grounds.{ground}", str(ground)) if ground else "",
+                "from_state": e.from_state, "from_label": e.from_label, "to_state": e.to_state,
+                "to_label": e.to_label, "state": row.state, "state_label": row.state_label})
+        elif e.action.startswith(FLAG_ACTION_PREFIX):
+            item.update({"kind": "appointment_flag", "flag": e.action.removeprefix(FLAG_ACTION_PREFIX),
+                         "change": e.payload.get("change"), "appointment_id": e.payload.get("appointment_id"),
+                         "before": e.payload.get("before"), "after": e.payload.get("after")})
+        else:
+            item["kind"] = "other"
+        out.append(item)
+    return out
+
+
+FLAG_ACTION_PREFIX = "appointment."
+
+
+def _consequence_line(item: dict[str, Any], pack: str | None) -> str:
+    rules = join_list(item["rule_ids"]) or "—"
+    cited = join_list(item["citations"]) or "—"
+    if item["kind"] == "case":
+        action = (t(f"cli.records.change.{item['change']}") if item["change"] in CASE_ACTIONS.values()
+                  else item["action_label"])
+        return t("cli.records.consequence.case", action=action, title=item["procedure_title"],
+                 case=item["case_id"], ground=labelled(item["ground_label"], fmt(item["ground"])),
+                 state=labelled(item["state_label"], item["state"]), source=item["from_label"] or "—",
+                 dest=item["to_label"] or "—", rules=rules, citations=cited, seq=item["seq"])
+    if item["kind"] == "appointment_flag":
+        value = item["after"] if item["after"] is not None else item["before"]
+        return t("cli.records.consequence.flag", appointment=item["appointment_id"],
+                 flag=t(f"cli.records.consequence.flags.{item['flag']}"),
+                 change=t(f"cli.records.consequence.changes.{item['change']}"),
+                 detail=_flag_detail(item["flag"], value, pack), rules=rules, citations=cited,
+                 seq=item["seq"])
+    return t("cli.records.consequence.other", action=labelled(item["action_label"], item["action"]),
+             rules=rules, citations=cited, seq=item["seq"])
+
+
+def _flag_detail(flag: str, value: Any, pack: str | None) -> str:
+    """The probation's year, tier and dates, or the exit task's year, tier, kind and role."""
+    if not isinstance(value, dict):
+        return "—"
+    if flag == "probation":
+        until = (t("appointment_flags.until_date", end=value["end"]) if value.get("end")
+                 else t("appointment_flags.until_next_grade"))
+        return t("cli.records.consequence.probation", year=value.get("year"), start=value.get("start"),
+                 until=until, tier=_tier(pack, "assessment.probation_tier"))
+    return t("cli.records.consequence.exit_task", year=value.get("year"),
+             tier=_tier(pack, "assessment.exit_task_tier"),
+             kind=queries.label(f"appointment_flags.exit_kind.{value.get('kind')}", str(value.get("kind"))),
+             role=queries.role_label(value.get("to_role")))
+
+
+def _tier(pack: str | None, key: str) -> str:
+    """The pack's tier label named by a setting (e.g. HONGSHAN assessment.probation_tier 诫勉), else ""."""
+    if not pack:
+        return ""
+    policy = get_pack(pack)
+    value = policy.settings.get(key)
+    return str(value) if isinstance(value, str) and policy.is_set(key) else ""
+
+
 def _show_result(state: State, app: App, result: RecordResult) -> None:
-    """What was recorded, the ground findings and every case opened or closed, in words or JSON."""
+    """What was recorded, the ground findings and every consequence of the transaction (dismissal cases
+    opened or closed, appointment flags), in words or JSON."""
     view = queries.record_view(app.db, result.table, result.record_id)
-    cases = [_change_dict(app, c) for c in result.changes]
+    consequences = _consequences(app, result)
+    seqs = {c["case_id"]: c for c in consequences if c["kind"] == "case"}
+    cases = [{**_change_dict(app, c), **{k: seqs[c.case_id][k] for k in ("seq", "rule_ids", "citations")
+                                        if c.case_id in seqs}} for c in result.changes]
     common = {"what": view.table_label, "id": view.id, "old": result.supersedes_id, "worker": view.worker_id,
               "name": view.worker_name, "value": view.value_text, "source": view.source_ref,
               "seq": result.audit_seq}
@@ -97,15 +184,14 @@ def _show_result(state: State, app: App, result: RecordResult) -> None:
             for ground, holds in result.findings.items())))
     for item in result.not_evaluated:
         lines.append(t(f"cli.records.not_evaluated.{item['reason']}", **item))
-    for case in cases:
-        lines.append(t("cli.records.case_change", action=case["action_label"], case=case["case_id"],
-                       ground=labelled(case["ground_label"], case["ground"]),
-                       state=labelled(case["state_label"], case["state"])))
-    if not cases:
+    pack = queries.record_pack(app.db, view.worker_id)
+    lines += [_consequence_line(item, pack) for item in consequences]
+    if not any(item["kind"] == "case" for item in consequences):
         lines.append(t("cli.records.no_case_change"))
     emit(state.json, {"record": asdict(view), "audit_seq": result.audit_seq,
-                      "supersedes_id": result.supersedes_id, "withdrawn": result.withdrawn,
-                      "findings": result.findings, "not_evaluated": result.not_evaluated, "cases": cases},
+                      "last_audit_seq": result.last_audit_seq, "supersedes_id": result.supersedes_id,
+                      "withdrawn": result.withdrawn, "findings": result.findings,
+                      "not_evaluated": result.not_evaluated, "cases": cases, "consequences": consequences},
          lines)
 
 

@@ -130,3 +130,87 @@ def test_chuzhou_case_show_labels_the_trigger_grades_in_chuzhou_words(world: She
     assert facts["grades"] == {"2024": "INCOMPETENT", "2025": "INCOMPETENT"}
     assert facts["grades_labels"] == {"2024": "不合格", "2025": "不合格"}
     assert "不称职" not in world.human("case", "show", str(case["case_id"])).stdout
+
+
+# ---------------------------------------------------------------- record grade: what its transaction did
+
+
+def test_second_incompetent_year_reports_the_g7a_case_it_opened(world: Shequ) -> None:
+    """DIS-G7a/DS-1: the second 不称职 reports, in --json and in words, the case its transaction opened with
+    case id, ground, rule ids, citations and audit seq — the audit entry written right after the record."""
+    first = world.ok("record", "grade", "1", "2023", "不称职", "--source", "2023年度考核结果通知",
+                     user="s1_office", now="2025-01-06")
+    assert (first["consequences"], first["last_audit_seq"]) == ([], first["audit_seq"])
+    second = world.ok("record", "grade", "1", "2024", "不称职", "--source", "2024年度考核结果通知",
+                      user="s1_office", now="2025-01-06")
+    [item] = second["consequences"]
+    assert (item["kind"], item["change"], item["ground"], item["to_state"]) == ("case", "opened", "DIS-G7a",
+                                                                                 "OPEN")
+    assert item["seq"] == second["audit_seq"] + 1 == second["last_audit_seq"]
+    assert "DIS-G7a" in item["rule_ids"]
+    assert "seed 000 第二十三条7" in item["citations"]
+    [case] = world.ok("case", "list", "--procedure", "dismissal", "--worker", "1")["cases"]
+    assert item["case_id"] == case["id"]
+    entries = world.ok("audit", "show", "--case", str(case["id"]))["entries"]
+    [entry] = [e for e in entries if e["action"] == "open"]
+    assert (entry["seq"], entry["rule_ids"]) == (item["seq"], item["rule_ids"])
+    assert second["cases"][0]["seq"] == item["seq"]
+
+
+def test_record_grade_words_name_the_opened_case_and_its_rules(world: Shequ) -> None:
+    """The human output of the second 不称职 names the case opened, its ground and rule ids, and its seq."""
+    world.ok("record", "grade", "1", "2023", "不称职", "--source", "通知", user="s1_office", now="2025-01-06")
+    out = world.human("record", "grade", "1", "2024", "不称职", "--source", "通知", user="s1_office",
+                      now="2025-01-06").stdout
+    line = next(x for x in out.splitlines() if "已自动立案" in x)
+    assert "已自动立案：解除聘用案件 1，情形 年度考核连续两年被评定为不称职（DIS-G7a）" in line
+    assert "规则：DIS-APPT、DIS-G7a" in line
+    assert "审计序号 " in line
+    assert "未开立或关闭任何解除聘用案件" not in out
+
+
+def test_correction_reports_the_g7a_case_it_closed(world: Shequ) -> None:
+    """DS-7: correcting the second 不称职 to 称职 reports the case closed CLOSED_DATA_CORRECTED, in --json and
+    in words, with its rule ids."""
+    world.ok("record", "grade", "1", "2023", "不称职", "--source", "通知", user="s1_office", now="2025-01-06")
+    opened = world.ok("record", "grade", "1", "2024", "不称职", "--source", "通知", user="s1_office",
+                      now="2025-01-06")
+    case_id = opened["consequences"][0]["case_id"]
+    args = ("record", "correct", "grades", str(opened["record"]["id"]), "--grade", "称职", "--reason", "复核",
+            "--authority", "街道复核意见")
+    result = world.run(*args, user="s1_office", now="2025-01-06")
+    assert result.exit_code == 0, result.stderr
+    assert (f"已因数据更正结案：解除聘用案件 {case_id}，情形 年度考核连续两年被评定为不称职（DIS-G7a），"
+            "当前状态：已结案（数据更正后情形不再成立）（CLOSED_DATA_CORRECTED）") in result.stdout
+    assert "规则：DIS-1、DIS-CORRECTED" in result.stdout
+    history = world.ok("record", "history", "1", "--kind", "grades")["records"]
+    newest = max(r["id"] for r in history)
+    # in --json: correcting back to 不称职 opens a new case, correcting that to 称职 reports it closed
+    data = world.ok("record", "correct", "grades", str(newest), "--grade", "不称职", "--reason", "再复核",
+                    "--authority", "区民政局", user="bureau", now="2025-01-06")
+    assert [(c["kind"], c["change"], c["ground"]) for c in data["consequences"]] == [
+        ("case", "opened", "DIS-G7a")]
+    again = world.ok("record", "correct", "grades", str(data["record"]["id"]), "--grade", "称职",
+                     "--reason", "终审", "--authority", "区民政局", user="bureau", now="2025-01-06")
+    [closed] = again["consequences"]
+    assert (closed["change"], closed["from_state"], closed["to_state"]) == (
+        "closed_data_corrected", "OPEN", "CLOSED_DATA_CORRECTED")
+    assert closed["case_id"] == data["consequences"][0]["case_id"]
+    assert closed["rule_ids"] == ["DIS-1", "DIS-CORRECTED"]
+
+
+def test_hongshan_jiemian_reports_probation_set(world: Shequ) -> None:
+    """HS-PROB: a HONGSHAN 诫勉 reports the 留用察看 its transaction set on the appointment (rule, citation,
+    dates), in --json and in words; no dismissal case is involved."""
+    worker, user = pack_worker(world, "HONGSHAN")
+    data = world.ok("record", "grade", worker, "2024", "诫勉", "--source", "考评", user=user, now=NOW)
+    [item] = data["consequences"]
+    assert (item["kind"], item["flag"], item["change"]) == ("appointment_flag", "probation", "set")
+    assert (item["rule_ids"], item["citations"]) == (["HS-PROB"], ["seed 001 第二十七条(三)"])
+    assert item["after"] == {"year": 2024, "start": NOW, "end": None}
+    assert data["cases"] == []
+    out = world.human("record", "grade", worker, "2025", "不合格", "--source", "考评", user=user,
+                      now="2026-03-01").stdout
+    assert "留用察看已结束——2024 年度考评诫勉，2025-03-01 起至 2026-03-01（规则：HS-PROB" in out
+    assert "年度考评不合格的退出处理任务已设定——2025 年度考评不合格，待街道办事处办理" in out
+    assert "未开立或关闭任何解除聘用案件" in out

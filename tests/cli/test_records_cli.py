@@ -288,8 +288,8 @@ def test_write_command_json_shape(rec: Shequ) -> None:
     """Every write command returns the stored row, the audit seq, the findings and the case changes."""
     result = rec.ok("record", "grade", "1", "2024", "优秀", "--source", "2024年度考核结果通知",
                     user="s1_office", now="2025-01-06")
-    assert set(result) == {"ok", "record", "audit_seq", "supersedes_id", "withdrawn", "findings",
-                           "not_evaluated", "cases"}
+    assert set(result) == {"ok", "record", "audit_seq", "last_audit_seq", "supersedes_id", "withdrawn",
+                           "findings", "not_evaluated", "cases", "consequences"}
     assert set(result["record"]) == {
         "table", "table_label", "id", "worker_id", "worker_name", "kind", "kind_label", "current",
         "supersedes_id", "superseded_by_id", "values", "value_text", "source_ref", "reason", "authority",
