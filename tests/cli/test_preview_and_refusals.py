@@ -135,3 +135,12 @@ def test_preview_text_shows_the_same_guard_fail_then_pass(approved: Shequ, tmp_p
     assert "已满足 [RH-1]：民主推荐得票率 21/40 = 52.5%，已过半" in over
     assert "未通过 [RH-1]" not in over
     assert "已满足 [VOTE-1]" in over
+
+
+def test_preview_with_a_payload_writes_nothing(approved: Shequ, tmp_path: Path) -> None:
+    """Previewing a passing vote (its effect and SYSTEM's next steps evaluated) leaves the case as it was."""
+    before = approved.ok("case", "show", CASE)["case"]
+    _preview(approved, tmp_path, OVER, json_mode=True)
+    after = approved.ok("case", "show", CASE)["case"]
+    assert (before["state"], before["version"]) == ("APPLICATION_APPROVED", 4)
+    assert (after["state"], after["version"]) == (before["state"], before["version"])
