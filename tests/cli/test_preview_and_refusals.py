@@ -7,22 +7,39 @@ against the payload given with --set/--data (RH-1 exactly half fails, more than 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cli.conftest import Shequ, open_resignation
-from tests.cli.test_e2e_rehiring import (  # noqa: F401  (module fixtures: the re-hiring case at RH-T4)
+from tests.cli.test_e2e_rehiring import (
     CASE,
     PASSING_EVAL,
     PASSING_REC,
-    _approved,
-    _approved_template,
-    _rehire_template,
     roster,
+    seed_rehire,
+    to_application_approved,
     vote,
 )
+
+
+@pytest.fixture(scope="module", name="approved_template")
+def _approved_template(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared world with the re-hiring case of 李四 approved by the bureau (RH-T4), ready for the vote."""
+    path = tmp_path_factory.mktemp("preview-approved") / "approved.db"
+    shutil.copy(world_template, path)
+    seed_rehire(Shequ(path))
+    to_application_approved(Shequ(path))
+    return path
+
+
+@pytest.fixture(name="approved")
+def _approved(approved_template: Path, tmp_path: Path) -> Shequ:
+    path = tmp_path / "approved.db"
+    shutil.copy(approved_template, path)
+    return Shequ(path)
 
 
 def refusal(sh: Shequ, exit_code: int, *args: str, user: str, now: str = "2025-01-06") -> tuple[str, str]:
