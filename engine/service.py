@@ -671,7 +671,8 @@ class Engine:
         body = {
             "payload": dict(clean),
             "rule_ids": sorted(set(step.rule_ids) | set(evaluation.rule_ids())),
-            "citations": [str(c) for c in step.cites] + evaluation.citations(),
+            "citations": proc.citations_in(policy.code,
+                                           [str(c) for c in step.cites] + evaluation.citations()),
             "overrides": list(evaluation.overridden),
             "warnings": [v.to_error().to_dict() for v in evaluation.warnings],
             "effective_date": local_date(now).isoformat(),

@@ -8,7 +8,7 @@ which deadlines it starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -274,6 +274,9 @@ class Procedure:
     load_facts: Callable[[Any, Any], Mapping[str, Any]] | None = None
     parent: str | None = None  # procedure code of the parent case (candidate → recruitment)
     out_of_order: tuple[OutOfOrder, ...] = ()  # ordering rules cited when a trigger is tried too early/late
+    # (pack, cited in general, cited instead in that pack): a pack adopting the procedure for its own source
+    # is recorded citing that source (CHUZHOU: seed 002 滁州·建立职业退出机制, not seed 000 第二十三条)
+    pack_citations: tuple[tuple[str, Citation, Citation], ...] = ()
 
     @property
     def opening_step(self) -> Step:
@@ -295,6 +298,22 @@ class Procedure:
     def out_of_order_rule(self, trigger: str, state: str) -> OutOfOrder | None:
         """The ordering rule explaining why `trigger` is not open from `state`, if the procedure has one."""
         return next((o for o in self.out_of_order if trigger in o.triggers and state in o.states), None)
+
+    def citations_in(self, pack: str, citations: Iterable[str]) -> list[str]:
+        """`citations` as recorded in a case of `pack`: each place `pack_citations` replaces for the pack is
+        cited as the pack's own source (inside joined rule citations `a、b` too), each joined item once."""
+        swap = {str(general): str(own) for code, general, own in self.pack_citations if code == pack}
+        if not swap:
+            return list(citations)
+        out: list[str] = []
+        for item in citations:
+            parts: list[str] = []
+            for part in str(item).split(CITATION_SEPARATOR):
+                cited = swap.get(part.strip(), part.strip())
+                if cited not in parts:
+                    parts.append(cited)
+            out.append(CITATION_SEPARATOR.join(parts))
+        return out
 
     def steps_from(self, state: str) -> list[Step]:
         return [s for s in self.steps if state in s.source]

@@ -427,9 +427,17 @@ def _overdue(ctx: Mapping[str, Any]) -> dict[str, Any]:
                       due=cn_datetime(reminder["due_at"]))}
 
 
-def _ground(data: Mapping[str, Any]) -> dict[str, str]:
+# Stored data: the prefix of a seed 000 citation (workflows.citations.S000), whose grounds are 第二十三条's.
+SEED_000 = "seed 000 "
+
+
+def _ground(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ground, its label and citation; `seed000`: a ground of seed 000 第二十三条 (a pack's own ground,
+    e.g. CHUZHOU DIS-CHZ-3, is cited by its own source only, never as 第二十三条)."""
     ground = data["ground"]
-    return {"id": ground, "label": t(f"dismissal.grounds.{ground}"), "citation": data["ground_citation"]}
+    citation = str(data["ground_citation"])
+    return {"id": ground, "label": t(f"dismissal.grounds.{ground}"), "citation": citation,
+            "seed000": citation.startswith(SEED_000)}
 
 
 def _dismissal_opened(ctx: Mapping[str, Any]) -> dict[str, Any]:

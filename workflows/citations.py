@@ -74,6 +74,7 @@ P5_8_3 = Citation(S000, "第五篇 §八(三)")
 S001_ART27_3 = Citation("seed 001", "第二十七条(三)")  # 年度考评诫勉 → 留用察看
 S001_ART27_4 = Citation("seed 001", "第二十七条(四)")  # 年度考评不合格 → category-specific exit
 S002_CHZ_EXIT = Citation("seed 002", "滁州·建立职业退出机制")  # eight exit situations → 淘汰出社区工作者队伍
+S002_CHZ_REWARD = Citation("seed 002", "滁州·奖惩并举")  # 年度考核评议制度 (the annual grades)
 S001_ART6 = Citation("seed 001", "第六条")  # 居委会 term 3 years
 
 # Where each pack's term length comes from (TERM-1; spec §4.1 Variants): CHUZHOU's source speaks of "一届任期"

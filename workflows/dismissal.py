@@ -27,7 +27,7 @@ from engine.guards import CaseView
 from engine.reminders import awaiting, bureau_pending, decision_pending
 from engine.spec import DeadlineSpec, Field, Notice, Procedure, Roles, Step
 from engine.spec import FieldType as F
-from workflows.citations import ART23, assumption
+from workflows.citations import ART23, S002_CHZ_EXIT, assumption
 from workflows.guards import dismissal as g
 from workflows.guards.common import date_not_before, date_not_in_future
 from workflows.records import ground_facts
@@ -62,6 +62,9 @@ DISMISSAL = Procedure(
     final=frozenset({TERMINATED, CLOSED_UNFOUNDED, CLOSED_DATA_CORRECTED, CLOSED_MOOT}),
     cites=(ART23, A30),
     load_facts=dismissal_facts,
+    # CHUZHOU adopts these A-30 steps for its exit situations: its cases cite its own source, never seed 000
+    # 第二十三条 (the pack names no article; the 滁州 paragraph is the source, spec §0.2)
+    pack_citations=(("CHUZHOU", ART23, S002_CHZ_EXIT),),
     steps=(
         Step(  # DS-1
             "open", (), OPEN, (Roles.STREET_OFFICE, Roles.SYSTEM), (ART23, A30),

@@ -37,7 +37,17 @@ from engine.spec import Roles
 from engine.text import join_list, t
 from storage.repository import Store
 from workflows import appointment_flags
-from workflows.citations import ART12, ART23_7, ART23_8, ART23_9, assumption
+from workflows.citations import (
+    ART12,
+    ART23_7,
+    ART23_8,
+    ART23_9,
+    S001_ART27_3,
+    S001_ART27_4,
+    S002_CHZ_EXIT,
+    S002_CHZ_REWARD,
+    assumption,
+)
 from workflows.guards import dismissal as g
 
 GRADES_TABLE = "annual_grades"
@@ -59,6 +69,14 @@ RULES: dict[str, tuple[list[str], list[str]]] = {  # rule ids and citations name
     ABSENCE_TABLE: (["CAL-1", "ABS-3"], [str(ART23_8), str(assumption(2)), str(assumption(17)),
                                          str(assumption(39))]),
     OFFICE_TABLE: (["TERM-4", "DIS-G9"], [str(ART23_9), str(assumption(39))]),
+}
+# A pack with its own grade rules cites them in the grade's audit entry, never DONGQU's seed 000 articles:
+# CHUZHOU's 年度考核评议 (seed 002 滁州·奖惩并举) and DIS-CHZ-3, HONGSHAN's 第二十七条(三)(四).
+PACK_RULES: dict[tuple[str, str], tuple[list[str], list[str]]] = {
+    ("CHUZHOU", GRADES_TABLE): (["DIS-CHZ-3"], [str(S002_CHZ_REWARD), str(S002_CHZ_EXIT),
+                                               str(assumption(39))]),
+    ("HONGSHAN", GRADES_TABLE): (["HS-PROB", "HS-EXIT"], [str(S001_ART27_3), str(S001_ART27_4),
+                                                         str(assumption(39))]),
 }
 DISMISSAL = "dismissal"
 DS7_TRIGGER = "close_data_corrected"
@@ -366,7 +384,9 @@ class Records:
         if policy is not None:
             self._findings(facts, policy, result)
         kind = "withdraw" if withdrawn else ("correct" if supersedes is not None else "record")
-        rule_ids, citations = RULES[table]
+        _, _, district_id_of_worker = self._subject(store, worker_id)
+        pack = store.district_pack(district_id_of_worker) if district_id_of_worker is not None else ""
+        rule_ids, citations = PACK_RULES.get((pack, table), RULES[table])
         result.audit_seq = store.append_audit(
             case_id=None, procedure=None, action=f"{table}.{kind}", from_state=None, to_state=None,
             actor_login=actor.login, actor_name=actor.name, role=actor.role, at=now,
