@@ -7,7 +7,7 @@ kept in the audit entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.guards import GuardContext, Verdict
@@ -36,6 +36,9 @@ class Evaluation:
 
 def evaluate(step: Step, ctx: GuardContext) -> Evaluation:
     verdicts = tuple(guard(ctx) for guard in step.guards)
+    if ctx.citation_swap:  # a pack citing its own source for this procedure (Procedure.pack_citations)
+        verdicts = tuple(replace(v, rule=v.rule.citing(ctx.citation_swap)) if v.rule is not None else v
+                         for v in verdicts)
     overrides = ctx.payload.get(OVERRIDES_FIELD) or {}
     override_role = ctx.policy.settings.get("soft_rules.override_role")
     may_override = override_role in ctx.actor.roles

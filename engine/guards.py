@@ -16,7 +16,7 @@ from typing import Any
 from engine.calendar import BUNDLED, WorkingCalendar
 from engine.errors import ShequFlowError
 from engine.policy import Policy
-from engine.spec import Rule
+from engine.spec import Citation, Rule
 from engine.text import t
 
 
@@ -70,6 +70,8 @@ class GuardContext:
     facts: Mapping[str, Any] = field(default_factory=dict)
     # CAL-1: the working-day calendar the transaction sees (bundled data + imports; the engine passes it).
     calendar: WorkingCalendar = BUNDLED
+    # Procedure.pack_citations for this case's pack: verdicts are reported citing the pack's own source.
+    citation_swap: Mapping[Citation, Citation] = field(default_factory=dict)
 
     def value(self, name: str, default: Any = None) -> Any:
         """A payload value, else the case's recorded value of that name, else `default`."""

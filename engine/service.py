@@ -589,7 +589,8 @@ class Engine:
         now: Any,
     ) -> GuardContext:
         facts: Mapping[str, Any] = LazyFacts(proc.load_facts, store, case) if proc.load_facts else {}
-        return GuardContext(case, clean, actor, now, local_date(now), policy, facts, lazy_calendar_for(store))
+        return GuardContext(case, clean, actor, now, local_date(now), policy, facts, lazy_calendar_for(store),
+                            proc.citation_swap(policy.code))
 
     def _merge(
         self, data: Mapping[str, Any], clean: Mapping[str, Any], step: Step, ctx: GuardContext

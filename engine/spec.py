@@ -9,7 +9,7 @@ which deadlines it starts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,16 @@ class Rule:
     @property
     def citation(self) -> str:
         return CITATION_SEPARATOR.join(str(c) for c in self.cites)
+
+    def citing(self, swap: Mapping[Citation, Citation]) -> Rule:
+        """The rule citing `swap[c]` instead of each `c` it maps (each place once); itself when none."""
+        if not swap or not any(c in swap for c in self.cites):
+            return self
+        cites: list[Citation] = []
+        for c in self.cites:
+            if swap.get(c, c) not in cites:
+                cites.append(swap.get(c, c))
+        return replace(self, cites=tuple(cites))
 
 
 class FieldType(StrEnum):
@@ -298,6 +308,10 @@ class Procedure:
     def out_of_order_rule(self, trigger: str, state: str) -> OutOfOrder | None:
         """The ordering rule explaining why `trigger` is not open from `state`, if the procedure has one."""
         return next((o for o in self.out_of_order if trigger in o.triggers and state in o.states), None)
+
+    def citation_swap(self, pack: str) -> dict[Citation, Citation]:
+        """The places `pack_citations` replaces in a case of `pack` (general → the pack's own source)."""
+        return {general: own for code, general, own in self.pack_citations if code == pack}
 
     def citations_in(self, pack: str, citations: Iterable[str]) -> list[str]:
         """`citations` as recorded in a case of `pack`: each place `pack_citations` replaces for the pack is

@@ -11,6 +11,7 @@ import pytest
 
 from engine.clock import LOCAL_TZ
 from engine.deadlines import fire_due
+from engine.errors import GuardRejected
 from engine.queries import split_citations
 from notifications import render as R
 from tests.workflows.test_pack_variants_procedure import (  # noqa: F401 - the cz fixture
@@ -114,3 +115,18 @@ def test_a_dongqu_case_still_cites_seed_000_article_23(cz: Chuzhou) -> None:
 def test_citations_in_swaps_only_for_the_pack(pack: str, given: list[str], expected: list[str]) -> None:
     """Procedure.citations_in replaces the cited place only in the pack the procedure declares it for."""
     assert DISMISSAL.citations_in(pack, given) == expected
+
+
+def test_a_chuzhou_refusal_cites_the_packs_source(cz: Chuzhou) -> None:
+    """DIS-1 in CHUZHOU: closing a DIS-CHZ-3 case as unfounded is refused citing seed 002, not seed 000."""
+    grade(cz, 2024, "不合格")
+    grade(cz, 2025, "不合格")
+    [case] = dismissal_cases(cz.world, cz.worker_id)
+    e = cz.world.app.engine
+    e.fire(case.id, "compile_evidence", "cz_office", {})
+    with pytest.raises(GuardRejected) as info:
+        e.fire(case.id, "close_unfounded", "cz_party", {"meeting_date": "2025-01-06", "minutes_ref": "纪要 1",
+                                                        "unfounded_reason": "不认可"})
+    assert (info.value.code, info.value.citation) == ("DIS_COMPUTED_GROUND_NOT_CLOSABLE", CHZ)
+    assert CHZ in info.value.message_zh
+    assert "seed 000" not in info.value.message_zh
