@@ -55,18 +55,23 @@ _QUIET = {"transitions": logging.ERROR, "sqlalchemy": logging.WARNING}
 _saved: dict[str, Any] = {}
 
 
-def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | None = None) -> None:
+def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | None = None,
+              baseline: bool = False) -> None:
     """Route structlog (and stdlib logging, e.g. Alembic) to stderr at warning level unless verbose.
 
     Verbose shows structlog events from debug up and stdlib records from info up. Two stdlib loggers
     stay quiet even then: `transitions` warns "Skip binding of ... due to model override policy" on
     every case it loads (expected: machines are compiled with model_override=True, docs/DECISIONS.md 1),
     and SQLAlchemy would echo every statement. Call `restore` to undo (the CLI does at exit).
+
+    `baseline=True` makes this configuration the one `restore` returns to, whatever was configured before
+    (the test session's: every CLI invocation inside it restores the session's logging at exit).
     """
     if not _saved:
         _saved["structlog"] = structlog.get_config()
         _saved["root_level"] = logging.getLogger().level
         _saved["levels"] = {name: logging.getLogger(name).level for name in _QUIET}
+        _saved["handlers"] = [h for h in logging.getLogger().handlers if isinstance(h, _StderrHandler)]
     level = logging.DEBUG if verbose else logging.WARNING
     target = stream or sys.stderr
     renderer: Any
@@ -97,16 +102,20 @@ def configure(*, json: bool = False, verbose: bool = False, stream: TextIO | Non
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(quiet)
+    if baseline:
+        _saved.clear()
 
 
 def restore() -> None:
-    """Undo `configure`: the previous structlog configuration and stdlib levels, our handler removed."""
+    """Undo `configure`: the previous structlog configuration, stdlib levels and handlers."""
     if not _saved:
         return
     config = _saved.pop("structlog")
     structlog.configure(**config)
     root = logging.getLogger()
     _remove_handlers(root)
+    for handler in _saved.pop("handlers"):
+        root.addHandler(handler)
     root.setLevel(_saved.pop("root_level"))
     for name, level in _saved.pop("levels").items():
         logging.getLogger(name).setLevel(level)

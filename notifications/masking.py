@@ -27,6 +27,9 @@ _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # An ID number left in clear: what the log and notification scans look for.
 UNMASKED_ID = _ID18
+# A mobile number left in clear, for the same scans: not part of a longer run of letters or digits, so that
+# the digits inside a hash or a key are not taken for one (masking itself uses the wider _MOBILE).
+UNMASKED_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
 _CANDIDATE = re.compile(r"\d{11}")  # every pattern above contains a run of at least 11 digits
@@ -77,3 +80,8 @@ def redact_document(value: Any, text: str | None = None) -> Any:
 def find_unmasked_ids(text: str) -> list[str]:
     """Every ID number in `text` left in clear (used by the tests that scan logs and notifications)."""
     return _ID18.findall(text)
+
+
+def find_unmasked_phones(text: str) -> list[str]:
+    """Every mobile number in `text` left in clear (the same scans)."""
+    return UNMASKED_MOBILE.findall(text)

@@ -21,7 +21,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import structlog
 
 from engine.app import App, build
 from engine.clock import LOCAL_TZ, FrozenClock
@@ -38,6 +37,8 @@ BOTH_DATABASES = (
     "tests/engine/test_resignation_smoke.py",
 )
 BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql))
+# Issue 4: the session's logs, rendered notifications and CLI output are scanned for identifiers in clear.
+pytest_plugins = ("tests.support.leaks",)
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PG_UNAVAILABLE: list[str] = []
 
@@ -177,9 +178,3 @@ def _world(app: App) -> World:
     a.add_user("c1", "东华社区", ["COMMUNITY"], community="C1")
     a.add_user("objector", "居民", ["OBJECTOR"])
     return World(app, worker, "zhang", "C1", "S1")
-
-
-@pytest.fixture(autouse=True)
-def _reset_structlog() -> Iterator[None]:
-    yield
-    structlog.reset_defaults()

@@ -1,56 +1,23 @@
 """Fixtures of the notification tests: the seeded world with contact data, a file-channel configuration in a
-temporary folder, and — for every test here — a scan of everything logged and every notification rendered
-for an unmasked 18-digit ID number (the issue's "no unmasked ID in logs and notifications")."""
+temporary folder, and the session's scan of logs and rendered notifications for identifiers in clear
+(tests/support/leaks.py; it runs for every test of the suite)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import structlog
 
-from engine import logging as shequ_logging
-from notifications import render as render_module
 from notifications.config import FileConfig, NotifyConfig
-from notifications.masking import find_unmasked_ids
 from notifications.recipients import set_contact
 from tests.conftest import World
+from tests.support.leaks import SCAN, LeakScan
 
 
-class Scan:
-    """Everything one test logged and rendered."""
-
-    def __init__(self) -> None:
-        self.log = io.StringIO()
-        self.rendered: list[str] = []
-
-    def texts(self) -> list[str]:
-        return [self.log.getvalue(), *self.rendered]
-
-
-@pytest.fixture(autouse=True, name="scan")
-def _scan(monkeypatch: pytest.MonkeyPatch) -> Iterator[Scan]:
-    """JSON logs of the test go to a buffer; every rendering is recorded; both are scanned at teardown."""
-    scan = Scan()
-    shequ_logging.configure(json=True, verbose=True, stream=scan.log)
-    original = render_module.render
-
-    def recording(*args: Any, **kwargs: Any) -> render_module.Rendered:
-        out = original(*args, **kwargs)
-        scan.rendered += [out.subject, out.text, out.html]
-        return out
-
-    modules = ("notifications.render", "notifications.dispatch", "engine.cli.notify", "engine.cli.notice")
-    for target in modules:
-        monkeypatch.setattr(f"{target}.render", recording)
-    yield scan
-    shequ_logging.restore()
-    leaks = [found for text in scan.texts() for found in find_unmasked_ids(text)]
-    assert leaks == [], f"unmasked ID numbers in logs or notifications: {leaks}"
-    structlog.reset_defaults()
+@pytest.fixture(name="scan")
+def _scan() -> LeakScan:
+    """The session's scan (tests/support/leaks.py): `scan.test_log()` is what this test has logged (JSON)."""
+    return SCAN
 
 
 @pytest.fixture(name="files")

@@ -14,8 +14,8 @@ from notifications import dispatch as D
 from notifications.config import NotifyConfig
 from notifications.masking import find_unmasked_ids, mask_text, redact
 from tests.conftest import World, make_id
-from tests.notifications.conftest import Scan
 from tests.notifications.scenarios import PLAIN, resignation
+from tests.support.leaks import LeakScan
 
 ID = make_id("11010519800101001")
 PHONE = "13912345678"
@@ -56,11 +56,11 @@ def test_json_and_console_logs_are_masked() -> None:
 
 
 def test_dispatch_logs_carry_case_procedure_trigger_and_actor(world: World, config: NotifyConfig,
-                                                               scan: Scan) -> None:
+                                                               scan: LeakScan) -> None:
     """Every dispatcher line names the case, procedure, trigger and actor of the notification (JSON)."""
     resignation(world, PLAIN, "approve")
     D.dispatch_due(world.app, config=config)
-    events = [json.loads(line) for line in scan.log.getvalue().splitlines() if line.startswith("{")]
+    events = [json.loads(line) for line in scan.test_log().splitlines() if line.startswith("{")]
     sent = [e for e in events if e["event"] == "notification_sent"]
     assert len(sent) == 4
     for event in sent:
