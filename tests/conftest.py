@@ -29,12 +29,14 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.support.postgres import ENV_URL, Server
 
-# Tests run on both databases: every storage test and every procedure end-to-end test (paths relative to the
-# repository, fnmatch patterns). The rest runs on SQLite only, to keep `make test` short.
+# Tests run on both databases: every storage test and every procedure end-to-end test, through the engine and
+# through the CLI (paths relative to the repository, fnmatch patterns). The rest runs on SQLite only, to keep
+# `make test` short.
 BOTH_DATABASES = (
     "tests/storage/*",
     "tests/workflows/test_*_procedure.py",
     "tests/engine/test_resignation_smoke.py",
+    "tests/cli/test_e2e_*.py",
 )
 BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql))
 # Issue 4: the session's logs, rendered notifications and CLI output are scanned for identifiers in clear.

@@ -1,4 +1,5 @@
-"""CLI fixtures: `shequ` run in-process with click's CliRunner against temporary SQLite files.
+"""CLI fixtures: `shequ` run in-process with click's CliRunner against temporary SQLite files (and, for the
+end-to-end tests of tests/cli/e2e.py, PostgreSQL databases through `cli_db`).
 
 The schema is created by the CLI itself (`shequ db upgrade`) once per session; a second template is
 seeded through the CLI (org units, a worker in service, users); each test gets its own copy.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ WORKER_PHONE = "13812345678"
 class Shequ:
     """`shequ --db <file>` with optional --as/--now/--json; helpers assert the exit code."""
 
-    db: Path
+    db: Path | str  # a SQLite file or any SQLAlchemy URL
 
     def run(self, *args: str, user: str | None = None, now: str | None = None, json_mode: bool = False,
             env: dict[str, str | None] | None = None) -> Result:
@@ -120,3 +122,19 @@ def open_resignation(sh: Shequ, *extra: str) -> dict[str, Any]:
     """Worker #1 submits a resignation on 2025-01-06 (case opened through the CLI)."""
     return sh.ok("case", "open", "resignation", "--worker", "1", *SUBMIT, *extra, user="zhang",
                  now="2025-01-06")
+
+
+@pytest.fixture(scope="session", name="cli_built_templates")
+def _cli_built_templates() -> dict[tuple[str, Any], str]:
+    return {}
+
+
+@pytest.fixture(name="cli_db")
+def _cli_db(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path,
+            cli_built_templates: dict[tuple[str, Any], str]) -> Iterator[Any]:
+    """Templates and per-test copies on this test's database (tests/cli/e2e.py `CliDatabases`)."""
+    from tests.cli.e2e import CliDatabases  # e2e imports this module
+
+    databases = CliDatabases(db_backend, request, tmp_path, cli_built_templates)
+    yield databases
+    databases.close()

@@ -1,7 +1,10 @@
 """Helpers shared by the end-to-end CLI tests of each procedure (`tests/cli/test_e2e_*.py`).
 
-Everything goes through the `shequ` CLI (`tests.cli.conftest.Shequ`): a module builds its seeded template
-database once (`build_template`), each test works on a copy (`copy_of`), and a rejection is checked with
+Everything goes through the `shequ` CLI (`tests.cli.conftest.Shequ`), on SQLite and on PostgreSQL (the
+modules match `BOTH_DATABASES` in tests/conftest.py; ids `[sqlite]`/`[postgresql]`). A module declares the
+database states its tests start from as `Template`s (a seed run through the CLI on a copy of a base
+template, `WORLD` by default); the `cli_db` fixture (tests/cli/conftest.py) builds each one once per session
+and backend and gives every test its own copy (`cli_db.copy(TEMPLATE)`). A rejection is checked with
 `assert_rejected`: exit code, stable error code, citation in the Chinese message, and the case unchanged
 (`case show --json` version and state, `audit show --json` length).
 """
@@ -11,30 +14,84 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Shequ
+from tests.cli.conftest import Shequ, seed_world
+from tests.support.postgres import Server
 
 
-def build_template(
-    factory: pytest.TempPathFactory, base: Path, name: str, seed: Callable[[Shequ], None]
-) -> Path:
-    """A copy of `base` seeded by `seed` through the CLI: the template of one test module."""
-    path = factory.mktemp(name) / f"{name}.db"
-    shutil.copy(base, path)
-    seed(Shequ(path))
-    return path
+@dataclass(frozen=True)
+class Template:
+    """A database state tests start from: `seed` (CLI commands; given a scratch folder for data files) run
+    on a copy of `base` (None: the migrated, empty database)."""
+
+    name: str
+    seed: Callable[[Shequ, Path], None] = field(compare=False)
+    base: Template | None = None
 
 
-def copy_of(template: Path, tmp_path: Path) -> Shequ:
-    """A test's own copy of a template database."""
-    path = tmp_path / "e2e.db"
-    shutil.copy(template, path)
-    return Shequ(path)
+WORLD = Template("world", lambda sh, _work: seed_world(sh))
+
+
+@dataclass
+class CliDatabases:
+    """The databases of one test on its backend. SQLite: template files, and a copy in the test's folder;
+    PostgreSQL: template databases on the session's server, and a copy made with `CREATE DATABASE … TEMPLATE`
+    (tens of milliseconds), dropped by `close()` after the test. `built` is the session's cache of templates
+    by (backend, template)."""
+
+    backend: str
+    request: pytest.FixtureRequest
+    tmp_path: Path
+    built: dict[tuple[str, Template], str]
+    _copies: list[str] = field(default_factory=list)
+
+    @property
+    def _server(self) -> Server:
+        server: Server = self.request.getfixturevalue("pg_server")
+        return server
+
+    def template(self, template: Template) -> str:
+        """The SQLite file or PostgreSQL database name of `template`, built on first use."""
+        key = (self.backend, template)
+        if key not in self.built:
+            if template.base is not None:
+                base = self.template(template.base)
+            elif self.backend == "sqlite":
+                base = str(self.request.getfixturevalue("cli_template"))
+            else:
+                base = str(self.request.getfixturevalue("pg_template"))
+            factory: pytest.TempPathFactory = self.request.getfixturevalue("tmp_path_factory")
+            work = factory.mktemp(f"{template.name}-{self.backend}")
+            if self.backend == "sqlite":
+                path = work / f"{template.name}.db"
+                shutil.copy(base, path)
+                template.seed(Shequ(path), work)
+                self.built[key] = str(path)
+            else:
+                url = self._server.create("cli", template=base)
+                template.seed(Shequ(url), work)
+                self.built[key] = url.rsplit("/", 1)[1]
+        return self.built[key]
+
+    def copy(self, template: Template) -> Shequ:
+        """This test's own copy of `template`."""
+        source = self.template(template)
+        if self.backend == "sqlite":
+            path = self.tmp_path / f"{template.name}.db"
+            shutil.copy(source, path)
+            return Shequ(path)
+        url = self._server.create("cli", template=source)
+        self._copies.append(url)
+        return Shequ(url)
+
+    def close(self) -> None:
+        while self._copies:
+            self._server.drop(self._copies.pop())
 
 
 def data_file(tmp_path: Path, name: str, payload: Any) -> str:

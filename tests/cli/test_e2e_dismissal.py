@@ -15,7 +15,16 @@ import pytest
 
 from engine.calendar import is_working_day
 from tests.cli.conftest import Shequ
-from tests.cli.e2e import assert_rejected, build_template, case_data, case_state, copy_of, data_file, sets
+from tests.cli.e2e import (
+    WORLD,
+    CliDatabases,
+    Template,
+    assert_rejected,
+    case_data,
+    case_state,
+    data_file,
+    sets,
+)
 
 DAY = "2025-01-06"
 CASE = "1"
@@ -57,27 +66,18 @@ def seed_dismissal(sh: Shequ) -> None:
     sh.ok("user", "add", "s2_office", "西园街道办事处", "--role", "STREET_OFFICE", "--street", "S2")
 
 
-@pytest.fixture(scope="module", name="dismissal_template")
-def _dismissal_template(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory, world_template, "dismissal", seed_dismissal)
-
-
-@pytest.fixture(scope="module", name="decided_template")
-def _decided_template(dismissal_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("dismissal-decided-data")
-    return build_template(
-        tmp_path_factory, dismissal_template, "dismissal-decided", lambda sh: to_party_decided(sh, work)
-    )
+DISMISSAL = Template("dismissal", lambda sh, _work: seed_dismissal(sh), base=WORLD)
+DECIDED = Template("dismissal-decided", to_party_decided, base=DISMISSAL)
 
 
 @pytest.fixture(name="sh")
-def _sh(dismissal_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(dismissal_template, tmp_path)
+def _sh(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(DISMISSAL)
 
 
 @pytest.fixture(name="decided")
-def _decided(decided_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(decided_template, tmp_path)
+def _decided(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(DECIDED)
 
 
 # ---------------------------------------------------------------- happy path

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Shequ
-from tests.cli.e2e import assert_rejected, build_template, case_data, case_state, copy_of, data_file, sets
+from tests.cli.e2e import (
+    WORLD,
+    CliDatabases,
+    Template,
+    assert_rejected,
+    case_data,
+    case_state,
+    data_file,
+    sets,
+)
 from tests.conftest import make_id
 
 PSW = "PROFESSIONAL_SOCIAL_WORKER"
@@ -121,25 +130,18 @@ def close_and_start(sh: Shequ) -> None:
     fire(sh, RECRUITMENT, "start", now="2025-01-21")
 
 
-@pytest.fixture(scope="module", name="exam_template")
-def _exam_template(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory, world_template, "exam", seed_exam)
-
-
-@pytest.fixture(scope="module", name="published_template")
-def _published_template(exam_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("exam-published-data")
-    return build_template(tmp_path_factory, exam_template, "exam-published", lambda sh: publish(sh, work))
+EXAM = Template("exam", lambda sh, _work: seed_exam(sh), base=WORLD)
+PUBLISHED = Template("exam-published", publish, base=EXAM)
 
 
 @pytest.fixture(name="sh")
-def _sh(exam_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(exam_template, tmp_path)
+def _sh(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(EXAM)
 
 
 @pytest.fixture(name="published")
-def _published(published_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(published_template, tmp_path)
+def _published(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(PUBLISHED)
 
 
 # ---------------------------------------------------------------- happy path

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Shequ
-from tests.cli.e2e import assert_rejected, build_template, case_data, case_state, copy_of, data_file, sets
+from tests.cli.e2e import (
+    WORLD,
+    CliDatabases,
+    Template,
+    assert_rejected,
+    case_data,
+    case_state,
+    data_file,
+    sets,
+)
 from tests.conftest import make_id
 
 CODE = "assessment_rehiring"
@@ -145,37 +154,24 @@ def to_decided(sh: Shequ, tmp_path: Path) -> None:
 POST = sets(posted_on=DAY, publicity_community="C1", publicity_place="社区公开栏", publicity_doc_ref="公-1")
 
 
-@pytest.fixture(scope="module", name="rehire_template")
-def _rehire_template(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory, world_template, "rehire", seed_rehire)
-
-
-@pytest.fixture(scope="module", name="approved_template")
-def _approved_template(rehire_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory, rehire_template, "rehire-approved", to_application_approved)
-
-
-@pytest.fixture(scope="module", name="decided_template")
-def _decided_template(approved_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("rehire-decided-data")
-    return build_template(
-        tmp_path_factory, approved_template, "rehire-decided", lambda sh: to_decided(sh, work)
-    )
+REHIRE = Template("rehire", lambda sh, _work: seed_rehire(sh), base=WORLD)
+APPROVED = Template("rehire-approved", lambda sh, _work: to_application_approved(sh), base=REHIRE)
+DECIDED = Template("rehire-decided", to_decided, base=APPROVED)
 
 
 @pytest.fixture(name="sh")
-def _sh(rehire_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(rehire_template, tmp_path)
+def _sh(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(REHIRE)
 
 
 @pytest.fixture(name="approved")
-def _approved(approved_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(approved_template, tmp_path)
+def _approved(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(APPROVED)
 
 
 @pytest.fixture(name="decided")
-def _decided(decided_template: Path, tmp_path: Path) -> Shequ:
-    return copy_of(decided_template, tmp_path)
+def _decided(cli_db: CliDatabases) -> Shequ:
+    return cli_db.copy(DECIDED)
 
 
 # ---------------------------------------------------------------- happy path

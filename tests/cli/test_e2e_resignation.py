@@ -4,12 +4,20 @@ cites the article and leaves the case and the audit trail unchanged."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.conftest import SUBMIT, Shequ, open_resignation
-from tests.cli.e2e import assert_rejected, case_state, sets
+from tests.cli.e2e import WORLD, CliDatabases, assert_rejected, case_state, sets
 
 ART22 = "seed 000 第二十二条"
 DAY = "2025-01-06"
 APPROVE = sets(decided_on=DAY, minutes_ref="M1")
+
+
+@pytest.fixture(name="world")
+def _world(cli_db: CliDatabases) -> Shequ:
+    """The seeded world (tests/cli/conftest.py `seed_world`) on this test's database."""
+    return cli_db.copy(WORLD)
 
 
 def test_oral_resignation_is_rejected(world: Shequ) -> None:
