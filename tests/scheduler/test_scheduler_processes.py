@@ -161,8 +161,12 @@ def test_two_schedulers_on_one_database_fire_each_deadline_exactly_once(
     path = tmp_path / "shared.db"
     cases = copy(seeded, path)
     procs = [scheduler(path, "a"), scheduler(path, "b")]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
     try:
         wait_until(lambda: counts(path)["PENDING"] == 0, procs)
+        # One process may sweep everything while the other is still starting: SIGTERM before its handler is
+        # installed (the start line is printed after) would kill it (-15) instead of stopping it.
+        wait_until(lambda: all("调度器已启动" in log.read_text(encoding="utf-8") for log in logs), procs)
     finally:
         codes = [stop(p) for p in procs]
     assert codes == [0, 0]
