@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Insert, bindparam, func, insert, select, upda
 from engine import audit as chain
 from engine.errors import ConcurrentModification, NotFound
 from storage import models as m
+from storage.prepared import Prepared
 from storage.records import (
     AppointmentRecord,
     AuditRecord,
@@ -40,22 +41,23 @@ DI = m.District.__table__
 T = m.Term.__table__
 
 # Hot-path statements, built once: executing a prebuilt statement with a parameter dict skips SQLAlchemy's
-# per-call construction and cache-key generation (the dominant cost of a transition before this).
-_GET_CASE = select(C).where(C.c.id == bindparam("b_id"))
+# per-call construction and cache-key generation. Those every transition runs are `Prepared`
+# (storage.prepared: compiled by SQLAlchemy once per dialect, run on the DBAPI cursor).
+_GET_CASE = Prepared(select(C).where(C.c.id == bindparam("b_id")))
 _INSERT_CASE = insert(C)
-_UPDATE_CASE = update(C).where(C.c.id == bindparam("b_id"), C.c.version == bindparam("b_version"))
-_HEAD_FOR_UPDATE = select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update()
-_INSERT_AUDIT = insert(A)
-_MOVE_HEAD = update(H).where(H.c.id == 1)
-_INSERT_DEADLINE = insert(D)
-_CANCEL_DEADLINES = (
+_UPDATE_CASE = Prepared(update(C).where(C.c.id == bindparam("b_id"), C.c.version == bindparam("b_version")))
+_HEAD_FOR_UPDATE = Prepared(select(H.c.seq, H.c.hash).where(H.c.id == 1).with_for_update())
+_INSERT_AUDIT = Prepared(insert(A))
+_MOVE_HEAD = Prepared(update(H).where(H.c.id == 1))
+_INSERT_DEADLINE = Prepared(insert(D).returning(D.c.id))
+_CANCEL_DEADLINES = Prepared(
     update(D)
     .where(D.c.case_id == bindparam("b_case"), D.c.state == bindparam("b_state"), D.c.status == "PENDING")
     .values(status="CANCELLED")
 )
-_INSERT_OUTBOX = insert(OB)
-_CALENDAR_HEADS = select(m.CalendarImport.__table__.c.id, m.CalendarImport.__table__.c.sha256).order_by(
-    m.CalendarImport.__table__.c.id)
+_INSERT_OUTBOX = Prepared(insert(OB).returning(OB.c.id))
+_CI = m.CalendarImport.__table__
+_CALENDAR_HEADS = Prepared(select(_CI.c.id, _CI.c.sha256).order_by(_CI.c.id))
 _OPEN_CASES_OF_WORKER = (
     select(C).where(C.c.worker_id == bindparam("b_worker"), C.c.closed.is_(False)).order_by(C.c.id)
 )
@@ -64,16 +66,31 @@ _APPOINTMENTS_OF_WORKER = (
     .where(P.c.worker_id == bindparam("b_worker"), P.c.status.in_(bindparam("b_statuses", expanding=True)))
     .order_by(P.c.id)
 )
-_WORKER = select(W).where(W.c.id == bindparam("b_id"))
-_USER_BY_LOGIN = select(U).where(U.c.login == bindparam("b_login"))
-_COMMUNITY = (
+_WORKER = Prepared(select(W).where(W.c.id == bindparam("b_id")))
+_USER_BY_LOGIN = Prepared(select(U).where(U.c.login == bindparam("b_login")))
+_COMMUNITY = Prepared(
     select(CM.c.id, CM.c.code, CM.c.name, CM.c.street_id, ST.c.district_id, CM.c.staffing_limit)
     .join(ST, ST.c.id == CM.c.street_id)
     .where(CM.c.id == bindparam("b_id"))
 )
-_TERMS_OF_DISTRICT = select(T).where(T.c.district_id == bindparam("b_district")).order_by(T.c.ordinal)
+_TERMS_OF_DISTRICT = Prepared(
+    select(T).where(T.c.district_id == bindparam("b_district")).order_by(T.c.ordinal))
 _DISTRICT_PACK = select(DI.c.pack).where(DI.c.id == bindparam("b_id"))
 _STREET = select(ST).where(ST.c.id == bindparam("b_id"))
+
+
+@functools.cache
+def _facts_of_worker(tbl: Any, current_only: bool) -> Any:
+    """A worker's rows of a fact table in id order (built once per table: guards read them on the hot path);
+    `current_only`: neither superseded nor withdrawn."""
+    q = select(tbl).where(tbl.c.worker_id == bindparam("b_worker")).order_by(tbl.c.id)
+    if current_only:
+        newer = tbl.alias("newer")
+        q = q.where(
+            tbl.c.withdrawn.is_(False),
+            ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists(),
+        )
+    return q
 
 
 @functools.cache
@@ -109,7 +126,7 @@ class Store:
 
     # ---------------- cases ----------------
     def get_case(self, case_id: int) -> CaseRecord:
-        row = self.conn.execute(_GET_CASE, {"b_id": case_id}).first()
+        row = _GET_CASE.first(self.conn, {"b_id": case_id})
         if row is None:
             raise NotFound("CASE_NOT_FOUND", details={"case": case_id})
         return _case(row)
@@ -130,8 +147,8 @@ class Store:
     ) -> int:
         """Write the new state; fails with ConcurrentModification if the version moved (house rule 2)."""
         new_version = expected_version + 1
-        result = self.conn.execute(
-            _UPDATE_CASE,
+        updated = _UPDATE_CASE.rowcount(
+            self.conn,
             {
                 "b_id": case_id,
                 "b_version": expected_version,
@@ -142,7 +159,7 @@ class Store:
                 "updated_at": now,
             },
         )
-        if result.rowcount != 1:
+        if updated != 1:
             raise ConcurrentModification(
                 "CASE_VERSION_CONFLICT", details={"case": case_id, "version": expected_version}
             )
@@ -201,7 +218,7 @@ class Store:
     ) -> int:
         """Append one entry to the chain. Locks the head row: appends are serialised, seq is gap-free."""
         if self._head is None:
-            row = self.conn.execute(_HEAD_FOR_UPDATE).one()
+            row = _HEAD_FOR_UPDATE.one(self.conn)
             self._head = (int(row.seq), str(row.hash))
         head_seq, head_hash = self._head
         seq = head_seq + 1
@@ -220,8 +237,8 @@ class Store:
             body=body,
         )
         digest = chain.entry_hash(head_hash, fields)
-        self.conn.execute(_INSERT_AUDIT, {**fields, "prev_hash": head_hash, "hash": digest})
-        self.conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
+        _INSERT_AUDIT.rowcount(self.conn, {**fields, "prev_hash": head_hash, "hash": digest})
+        _MOVE_HEAD.rowcount(self.conn, {"seq": seq, "hash": digest})
         self._head = (seq, digest)
         return seq
 
@@ -246,12 +263,10 @@ class Store:
 
     # ---------------- deadlines ----------------
     def insert_deadline(self, values: Mapping[str, Any]) -> int:
-        result = self.conn.execute(_INSERT_DEADLINE, dict(values))
-        return _new_id(result.inserted_primary_key)
+        return int(_INSERT_DEADLINE.one(self.conn, values).id)
 
     def cancel_deadlines(self, case_id: int, state: str) -> int:
-        result = self.conn.execute(_CANCEL_DEADLINES, {"b_case": case_id, "b_state": state})
-        return int(result.rowcount)
+        return _CANCEL_DEADLINES.rowcount(self.conn, {"b_case": case_id, "b_state": state})
 
     def next_due_deadline(self, now: datetime) -> DeadlineRecord | None:
         """The earliest due PENDING deadline, locked; rows another process holds are skipped."""
@@ -307,8 +322,7 @@ class Store:
 
     # ---------------- outbox ----------------
     def insert_outbox(self, values: Mapping[str, Any]) -> int:
-        result = self.conn.execute(_INSERT_OUTBOX, dict(values))
-        return _new_id(result.inserted_primary_key)
+        return int(_INSERT_OUTBOX.one(self.conn, values).id)
 
     def outbox(self, *, case_id: int | None = None, status: str | None = None) -> list[Any]:
         q = select(OB).order_by(OB.c.id)
@@ -336,7 +350,7 @@ class Store:
         return row
 
     def community(self, community_id: int) -> CommunityRecord:
-        row = self.conn.execute(_COMMUNITY, {"b_id": community_id}).first()
+        row = _COMMUNITY.first(self.conn, {"b_id": community_id})
         if row is None:
             raise NotFound("COMMUNITY_NOT_FOUND", details={"code": community_id})
         return _rec(CommunityRecord, row)
@@ -378,7 +392,7 @@ class Store:
 
     # ---------------- users ----------------
     def user_by_login(self, login: str) -> UserRecord:
-        row = self.conn.execute(_USER_BY_LOGIN, {"b_login": login}).first()
+        row = _USER_BY_LOGIN.first(self.conn, {"b_login": login})
         if row is None:
             raise NotFound("USER_NOT_FOUND", details={"login": login})
         return UserRecord(
@@ -402,7 +416,7 @@ class Store:
 
     # ---------------- workers ----------------
     def worker(self, worker_id: int) -> WorkerRecord:
-        row = self.conn.execute(_WORKER, {"b_id": worker_id}).first()
+        row = _WORKER.first(self.conn, {"b_id": worker_id})
         if row is None:
             raise NotFound("WORKER_NOT_FOUND", details={"worker": worker_id})
         return _rec(WorkerRecord, row)
@@ -460,7 +474,7 @@ class Store:
 
     def terms(self, district_id: int) -> list[TermRecord]:
         return [
-            _rec(TermRecord, r) for r in self.conn.execute(_TERMS_OF_DISTRICT, {"b_district": district_id})
+            _rec(TermRecord, r) for r in _TERMS_OF_DISTRICT.all(self.conn, {"b_district": district_id})
         ]
 
     def term(self, term_id: int) -> TermRecord:
@@ -505,15 +519,8 @@ class Store:
 
     def facts(self, table: str, worker_id: int, *, current_only: bool = True) -> list[dict[str, Any]]:
         """A worker's fact rows in id order; `current_only`: not superseded and not withdrawn."""
-        tbl = self._fact_table(table)
-        q = select(tbl).where(tbl.c.worker_id == worker_id).order_by(tbl.c.id)
-        if current_only:
-            newer = tbl.alias("newer")
-            q = q.where(
-                tbl.c.withdrawn.is_(False),
-                ~select(newer.c.id).where(newer.c.supersedes_id == tbl.c.id).exists(),
-            )
-        return [dict(r._mapping) for r in self.conn.execute(q)]
+        q = _facts_of_worker(self._fact_table(table), current_only)
+        return [dict(r._mapping) for r in self.conn.execute(q, {"b_worker": worker_id})]
 
     # ---------------- exam hiring (考试聘用): reads ----------------
     def communities_in_district(self, district_id: int) -> list[CommunityRecord]:
@@ -674,7 +681,7 @@ class Store:
         """(id, sha256) of every calendar import, in id order: the cache key of the calendar. Read once per
         transaction (several deadlines of one step share it); an import in this transaction re-reads it."""
         if self._calendar_heads is None:
-            self._calendar_heads = [(int(r.id), str(r.sha256)) for r in self.conn.execute(_CALENDAR_HEADS)]
+            self._calendar_heads = [(int(r.id), str(r.sha256)) for r in _CALENDAR_HEADS.all(self.conn)]
         return list(self._calendar_heads)
 
     def calendar_imports(self) -> list[dict[str, Any]]:
