@@ -461,6 +461,9 @@ def flags_in_term(ctx: GuardContext) -> list[NotRenewFlag]:
     if current is None:
         return []
     grades: Mapping[int, str] = ctx.facts.get("recorded_grades") or {}
+    if not any(grade in (ana.INCOMPETENT, ana.BASIC) and current.start_date <= date(year, 12, 31)
+               <= current.end_date for year, grade in grades.items()):
+        return []  # no standing grade of the term can carry a flag: the rounds need not be read
     out: list[NotRenewFlag] = []
     for flag in ctx.facts.get("plan5_flags") or ():
         if not current.start_date <= date(flag.year, 12, 31) <= current.end_date:
