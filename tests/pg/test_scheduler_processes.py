@@ -74,14 +74,20 @@ def test_four_schedulers_killed_at_random_fire_every_deadline_exactly_once(
     began = time.monotonic()
     procs = [start(slot) for slot in range(PROCESSES)]
     kills = 0
+    last = pending(url)
     while pending(url) > 0:
         assert time.monotonic() < began + TIMEOUT, f"not done in {TIMEOUT} s (seed {seed}, {kills} kills)"
         time.sleep(rng.uniform(0.5, 2.0))
+        # The next kill waits for 1 % of the work to be done since the last one: a loaded machine starts
+        # Python slowly, and killing every process before it works would test nothing.
+        if last - pending(url) < DEADLINES // 100:
+            continue
         slot = rng.randrange(PROCESSES)
         procs[slot].send_signal(signal.SIGKILL)
         assert procs[slot].wait(timeout=30) == -signal.SIGKILL, f"seed {seed}"
         kills += 1
         procs[slot] = start(slot)
+        last = pending(url)
     print(f"{DEADLINES} deadlines fired by {PROCESSES} processes in {time.monotonic() - began:.1f} s "
           f"with {kills} SIGKILLs (seed {seed})")
     # Stop each process cleanly once it is up (its SIGTERM handler is set before it says it has started).
