@@ -200,14 +200,7 @@ def template_context(kind: str, payload: Mapping[str, Any], *, contact: str | No
         "system_name": t("notifications.system_name"),
         "case_line": case_line,
     }
-    prepare = _PREPARE.get(spec.template)
-    try:
-        ctx["doc"] = prepare(ctx) if prepare else {}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RenderError("NOTIFICATION_RENDER_FAILED",
-                          details={"kind": kind, "problem": f"{type(exc).__name__}: {exc}"}) from exc
-    ctx["title"] = ctx["doc"].get("title") or t(f"notifications.titles.{spec.template}")
-    return ctx
+    return _with_document(ctx, spec, kind)
 
 
 def _term_context(kind: str, payload: Mapping[str, Any], snap: Mapping[str, Any], *, contact: str | None,
@@ -254,14 +247,7 @@ def _term_context(kind: str, payload: Mapping[str, Any], snap: Mapping[str, Any]
         "system_name": t("notifications.system_name"),
         "case_line": "",
     }
-    prepare = _PREPARE.get(spec.template)
-    try:
-        ctx["doc"] = prepare(ctx) if prepare else {}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RenderError("NOTIFICATION_RENDER_FAILED",
-                          details={"kind": kind, "problem": f"{type(exc).__name__}: {exc}"}) from exc
-    ctx["title"] = ctx["doc"].get("title") or t(f"notifications.titles.{spec.template}")
-    return ctx
+    return _with_document(ctx, spec, kind)
 
 
 def _person(snap: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -525,3 +511,15 @@ def render(kind: str, payload: Mapping[str, Any], *, contact: str | None = None,
                 name=ctx["person"]["name"], procedure=ctx["case"]["procedure_title"])
     subject = " ".join(mask_text(subject).split())  # one line: no header injection through a name
     return Rendered(kind, spec.template, spec.printable, subject, mask_text(text), mask_text(html))
+
+
+def _with_document(ctx: dict[str, Any], spec: Any, kind: str) -> dict[str, Any]:
+    """Add the template's prepared document part (`doc`) and the title to a rendering context."""
+    prepare = _PREPARE.get(spec.template)
+    try:
+        ctx["doc"] = prepare(ctx) if prepare else {}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RenderError("NOTIFICATION_RENDER_FAILED",
+                          details={"kind": kind, "problem": f"{type(exc).__name__}: {exc}"}) from exc
+    ctx["title"] = ctx["doc"].get("title") or t(f"notifications.titles.{spec.template}")
+    return ctx
