@@ -433,10 +433,16 @@ def _dismissal_opened(ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _dismissal_decision(ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision (approve) and its taking effect, in the words of the case's outcome: DISMISSED or,
+    for a pack ground that eliminates (CHUZHOU, DECISIONS 14), ELIMINATED."""
+    from workflows.guards.dismissal import GROUND_OUTCOME  # workflows import the engine, which sends notices
+
     data, event = ctx["data"], ctx["event"]
     effective = event["trigger"] == "take_effect"
+    outcome = GROUND_OUTCOME.get(str(data["ground"]), "DISMISSED")
     return {
-        "title": t(f"notifications.titles.{'dismissal_effective' if effective else 'dismissal'}"),
+        "title": t(f"notifications.decision_titles.{outcome}.{'effective' if effective else 'decision'}"),
+        "outcome": t(f"notifications.decision_outcomes.{outcome}"),
         "effective": effective,
         "ground": _ground(data),
         "allegation": data.get("allegation") or "",
