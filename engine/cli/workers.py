@@ -17,6 +17,7 @@ from engine.clock import local_date
 from engine.errors import InvalidInput
 from engine.text import t
 from workflows import appointment_flags
+from workflows.plan5_view import plan5_view
 
 
 @click.group("worker", cls=ShequGroup, help=t("cli.help.worker"))
@@ -92,6 +93,13 @@ def show(state: State, worker_id: int) -> None:
     if flags:
         lines.append(t("appointment_flags.title"))
         lines += appointment_flags.flag_lines(flags)
+    # PLAN-5 不予续聘 flags that would count at 考核聘用 now (packs enabling PLAN5; workflows.plan5_view)
+    plan5 = plan5_view(state.app().db, worker_id, state.app().clock.now())
+    if plan5:
+        lines.append(t("rehire.plan5_view.title", rule=plan5[0]["rule_id"], citation=plan5[0]["citation"]))
+        lines += [t("rehire.plan5_view.line", id=f["appointment_id"], ordinal=fmt(f["term_ordinal"]),
+                    flag=f["text"]) for f in plan5]
+        lines.append(t("rehire.plan5_view.note", code=plan5[0]["code"]))
     lines.append(t("cli.worker.cases"))
     case_headers = [t("cli.case.col_id"), t("cli.case.col_procedure"), t("cli.case.col_state"),
                     t("cli.case.col_opened")]
@@ -112,6 +120,7 @@ def show(state: State, worker_id: int) -> None:
     emit(state.json, {"worker": asdict(w), "record": p.record,
                       "appointments": [asdict(a) for a in p.appointments],
                       "appointment_flags": flags,
+                      "plan5_flags": plan5,
                       "cases": [asdict(c) for c in p.cases],
                       "recorded_facts": [asdict(r) for r in facts]}, lines)
 

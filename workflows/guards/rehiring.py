@@ -488,13 +488,14 @@ def no_plan5_not_renew_flag(ctx: GuardContext) -> Verdict:
     flags = flags_in_term(ctx)
     if not flags:
         return Verdict.passed(RH_PLAN5)
-    return Verdict.fail(RH_PLAN5, soft=True, flags=join_list(_flag_text(ctx, f) for f in flags),
+    return Verdict.fail(RH_PLAN5, soft=True, flags=join_list(flag_text(ctx, f) for f in flags),
                         years=join_list(str(f.year) for f in flags),
                         grades=join_list(tier_label(ctx.policy, f.grade) for f in flags),
                         rounds=join_list(str(f.round_id) for f in flags))
 
 
-def _flag_text(ctx: GuardContext, flag: NotRenewFlag) -> str:
+def flag_text(ctx: GuardContext, flag: NotRenewFlag) -> str:
+    """A flag in words, as RH_PLAN5_NOT_RENEW lists it (also `shequ worker show`, workflows.plan5_view)."""
     kind = "incompetent" if flag.grade == ana.INCOMPETENT else "two_basic"
     return t(f"rehire.plan5.{kind}", prior_year=flag.year - 1, year=flag.year,
              grade=tier_label(ctx.policy, flag.grade), case=flag.round_id)
