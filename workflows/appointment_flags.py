@@ -11,8 +11,9 @@
   居委会 member → 调整或辞退 under the 居委会组织法 and the Hubei election rules (street office);
   公共服务干事 and elderly-care staff → 解聘 under the 用工合同 (street office, the contract party,
   第七条); party-organisation member → 调整 per the 组织部门 rules (street party committee). Who
-  handles the 居委会 case is a decision (the street office guides the 居委会); the task is recorded, its
-  outcome is not.
+  handles the 居委会 case is a decision (the street office guides the 居委会). The handler records the
+  outcome of the external procedure (`record_exit_outcome`, DECISIONS 31): the task is then CLOSED with
+  the outcome, its date and source, audited in the same transaction.
 
 Both flags are a pure function of the worker's current grades (`desired_probation`,
 `desired_exit_task`), recomputed in the transaction of every grade record, correction or withdrawal
@@ -32,10 +33,11 @@ from typing import Any
 
 from engine.calendar import add_months_clamped
 from engine.clock import local_date
-from engine.errors import DefinitionError, NotConfigured
-from engine.guards import SYSTEM_ACTOR
+from engine.errors import DefinitionError, InvalidInput, NotConfigured, NotPermitted, TransitionRejected
+from engine.guards import SYSTEM_ACTOR, Actor, CaseView
 from engine.policy import Policy, get_pack
-from engine.text import t
+from engine.service import Engine
+from engine.text import join_list, t
 from storage.appointment_flags import appointment_flags, set_appointment_flags
 from storage.repository import Store
 from storage.unit_of_work import Database
@@ -55,6 +57,21 @@ EXIT_TASKS: dict[str, tuple[str, str]] = {
     "PARTY_COMMITTEE_MEMBER": ("ADJUST_BY_ORGANISATION_RULES", "STREET_PARTY_COMMITTEE"),
 }
 OTHER_CATEGORY = ("CATEGORY_NOT_COVERED", "STREET_OFFICE")  # a category 第二十七条(四) does not name
+
+# seed 001 第二十七条(四): the outcomes each exit can have (DECISIONS 31). 居委会 member: 调整 or 予以辞退;
+# 公共服务干事/elderly-care staff: 依据用工合同予以解聘; party-organisation member: 调整; a category the
+# article does not name: whichever of the three the street decides.
+ADJUSTED, DISCHARGED, CONTRACT_TERMINATED = "ADJUSTED", "DISCHARGED", "CONTRACT_TERMINATED"
+EXIT_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "ADJUST_OR_DISCHARGE": (ADJUSTED, DISCHARGED),
+    "TERMINATE_CONTRACT": (CONTRACT_TERMINATED,),
+    "ADJUST_BY_ORGANISATION_RULES": (ADJUSTED,),
+    "CATEGORY_NOT_COVERED": (ADJUSTED, DISCHARGED, CONTRACT_TERMINATED),
+}
+OPEN, CLOSED = "OPEN", "CLOSED"
+# Keys `record_exit_outcome` adds to the task; the task itself (kind, year, role, …) is what the grades say.
+OUTCOME_KEYS = ("status", "outcome", "outcome_on", "outcome_source", "outcome_note", "closed_by",
+                "closed_at", "outcome_audit_seq")
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,16 @@ def _stored_probation(flags: Mapping[str, Any]) -> Probation | None:
     return Probation(int(flags["probation_year"]), flags["probation_start"], flags["probation_end"])
 
 
+def _task_identity(task: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in task.items() if k not in OUTCOME_KEYS}
+
+
+def _closed_same_task(stored: Mapping[str, Any] | None, desired: Mapping[str, Any] | None) -> bool:
+    """A CLOSED task the grades still call for (same year, kind, handler): its recorded outcome stands."""
+    return (stored is not None and desired is not None and stored.get("status") == CLOSED
+            and _task_identity(stored) == _task_identity(desired))
+
+
 def _change(before: Any, after: Any) -> str:
     if before is None:
         return "set"
@@ -216,10 +243,92 @@ def apply_in(store: Store, worker_id: int, *, cause: str, now: Any) -> tuple[lis
         skipped.append({"ground": EXIT_RULE, "reason": "NOT_CONFIGURED", "key": exc.details.get("key")})
     else:
         stored = flags.get("exit_task") or None
-        if task != stored:
+        if task != stored and not _closed_same_task(stored, task):
             set_appointment_flags(store, appointment.id, {"exit_task": task})
             audit("exit_task", _change(stored, task), stored, task, EXIT_RULE, str(S001_ART27_4))
     return changes, skipped
+
+
+# ---------------------------------------------------------------- the exit task's outcome (DECISIONS 31)
+
+
+def outcome_code(value: str) -> str | None:
+    """The outcome code for a code, its label (调整, 予以辞退, 依据用工合同予以解聘) or short form (辞退,
+    解聘), else None."""
+    text = str(value or "").strip()
+    for code in (ADJUSTED, DISCHARGED, CONTRACT_TERMINATED):
+        labels = (t(f"appointment_flags.outcome.{code}"), t(f"appointment_flags.outcome_short.{code}"))
+        if text == code or text in labels:
+            return code
+    return None
+
+
+def record_exit_outcome(engine: Engine, login: str, worker_id: int, outcome: str, source_ref: str, *,
+                        on: date | None = None, note: str | None = None) -> dict[str, Any]:
+    """HS-EXIT closed: the handler of the worker's open exit task (its `to_role`, within the worker's
+    street) records the outcome of the external procedure — one the task's kind allows (EXIT_OUTCOMES) —
+    its date (default today; not before the task, not in the future) and source. One transaction: the
+    appointment's task becomes CLOSED with the outcome and the change is audited (`appointment.exit_task`,
+    change closed, rule HS-EXIT). The appointment itself is not ended here (DECISIONS 31)."""
+    now = engine.clock.now()
+    today = local_date(now)
+    day = on or today
+    ref = str(source_ref or "").strip()
+    with engine.db.transaction() as store:
+        store.lock_worker(worker_id)
+        store.worker(worker_id)
+        apps = store.appointments(worker_id=worker_id)
+        flags = appointment_flags(store, [a.id for a in apps])
+        open_tasks = [(a, flags[a.id]["exit_task"]) for a in apps
+                      if (flags.get(a.id, {}).get("exit_task") or {}).get("status") == OPEN]
+        if not open_tasks:
+            raise TransitionRejected("EXIT_TASK_NOT_OPEN", rule_id=EXIT_RULE, citation=str(S001_ART27_4),
+                                     details={"worker": worker_id})
+        appointment, task = open_tasks[0]
+        role = str(task["to_role"])
+        community = store.community(appointment.community_id)
+        if login == SYSTEM_ACTOR.login:  # the local operator, as for `record grade` without --as
+            actor = SYSTEM_ACTOR
+        else:
+            user = store.user_by_login(login)
+            if role not in user.roles:
+                raise NotPermitted("ROLE_NOT_PERMITTED", details={
+                    "trigger": t("appointment_flags.record_action"), "roles": t(f"roles.{role}")})
+            actor = Actor(user.id, user.login, user.name, role, frozenset(user.roles), user.district_id,
+                          user.street_id, user.community_id, user.worker_id)
+        engine._check_scope(actor, CaseView(None, "records", "", 0, {}, worker_id, community.id,
+                                            community.street_id, community.district_id, None, None),
+                            owner_user_id=None)
+        kind = str(task["kind"])
+        allowed = EXIT_OUTCOMES.get(kind, ())
+        code = outcome_code(outcome)
+        if code not in allowed:
+            raise InvalidInput("EXIT_TASK_OUTCOME_NOT_ALLOWED", rule_id=EXIT_RULE, citation=str(S001_ART27_4),
+                               details={"outcome": outcome, "kind": t(f"appointment_flags.exit_kind.{kind}"),
+                                        "allowed": join_list(t("appointment_flags.outcome_choice", code=c,
+                                                               label=t(f"appointment_flags.outcome.{c}"))
+                                                             for c in allowed)})
+        if not ref:
+            raise InvalidInput("EXIT_TASK_SOURCE_REQUIRED", rule_id=EXIT_RULE)
+        created = date.fromisoformat(str(task["created_on"]))
+        if not created <= day <= today:
+            raise InvalidInput("EXIT_TASK_DATE_OUT_OF_RANGE", rule_id=EXIT_RULE, details={
+                "day": day.isoformat(), "created": created.isoformat(), "today": today.isoformat()})
+        policy = get_pack(store.district_pack(community.district_id))
+        after = {**task, "status": CLOSED, "outcome": code, "outcome_on": day.isoformat(),
+                 "outcome_source": ref, "outcome_note": (note or "").strip() or None, "closed_by": login,
+                 "closed_at": now.isoformat()}
+        seq = store.append_audit(
+            case_id=None, procedure=None, action="appointment.exit_task", from_state=None, to_state=None,
+            actor_login=actor.login, actor_name=actor.name, role=actor.role, at=now,
+            body={"appointment_id": appointment.id, "worker_id": worker_id, "change": "closed",
+                  "before": task, "after": after, "cause": f"exit_task_outcome:{ref}",
+                  "rule_ids": [EXIT_RULE], "citations": [str(S001_ART27_4)],
+                  "pack": f"{policy.code}@{policy.version}", "effective_date": day.isoformat()})
+        after["outcome_audit_seq"] = seq
+        set_appointment_flags(store, appointment.id, {"exit_task": after})
+    return {"worker_id": worker_id, "appointment_id": appointment.id, "before": task, "after": after,
+            "audit_seq": seq}
 
 
 # ---------------------------------------------------------------- read model (`shequ worker show`)
@@ -245,9 +354,12 @@ def flags_view(db: Database, worker_id: int, today: date) -> list[dict[str, Any]
                 item["probation"] = {**probation.to_json(), "active": probation.active_on(today),
                                      "tier": tier, "rule_id": PROBATION_RULE, "citation": str(S001_ART27_3)}
             if task is not None:
+                outcome = task.get("outcome")
                 item["exit_task"] = {**task, "tier": _label(policy, "assessment.exit_task_tier"),
                                      "kind_label": t(f"appointment_flags.exit_kind.{task['kind']}"),
-                                     "to_role_label": t(f"roles.{task['to_role']}")}
+                                     "to_role_label": t(f"roles.{task['to_role']}"),
+                                     "outcome_label": t(f"appointment_flags.outcome.{outcome}") if outcome
+                                     else None}
             out.append(item)
     return out
 
@@ -270,7 +382,12 @@ def flag_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
                            year=probation["year"], tier=probation["tier"], start=probation["start"], end=end,
                            status=status, citation=probation["citation"]))
         task = item.get("exit_task")
-        if task:
+        if task and task.get("status") == CLOSED:
+            lines.append(t("appointment_flags.exit_closed_line", id=item["appointment_id"], year=task["year"],
+                           tier=task["tier"], outcome=task["outcome_label"], on=task["outcome_on"],
+                           role=task["to_role_label"], source=task["outcome_source"],
+                           citation=task["citation"]))
+        elif task:
             lines.append(t("appointment_flags.exit_line", id=item["appointment_id"], year=task["year"],
                            tier=task["tier"], kind=task["kind_label"], role=task["to_role_label"],
                            created=task["created_on"], citation=task["citation"]))

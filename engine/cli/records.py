@@ -26,6 +26,7 @@ from engine.cli.params import DATE
 from engine.errors import InvalidInput
 from engine.policy import get_pack
 from engine.text import join_list, t
+from workflows import appointment_flags as af
 from workflows.records import ABSENCE_TABLE, GRADES_TABLE, OFFICE_TABLE, RecordResult
 
 TABLES: dict[str, str] = {"grades": GRADES_TABLE, "absences": ABSENCE_TABLE, "office": OFFICE_TABLE}
@@ -336,3 +337,25 @@ def history_cmd(state: State, worker_id: int, kind: str | None) -> None:
     lines += history_lines(views) or ["  " + t("cli.common.empty")]
     emit(state.json, {"worker_id": worker_id, "worker_name": worker.name,
                       "records": [asdict(v) for v in views]}, lines)
+
+
+@group.command("exit-task", help=t("cli.records.help.exit_task"))
+@click.argument("worker_id", type=int, metavar="WORKER_ID")
+@click.option("--outcome", required=True, metavar="|".join(af.EXIT_OUTCOMES["CATEGORY_NOT_COVERED"]),
+              help=t("cli.records.help.opt_exit_outcome"))
+@click.option("--source", "source", required=True, metavar="REF", help=t("cli.records.help.opt_exit_source"))
+@click.option("--date", "day", type=DATE, help=t("cli.records.help.opt_exit_date"))
+@click.option("--note", help=t("cli.records.help.opt_exit_note"))
+@pass_state
+def exit_task_cmd(state: State, worker_id: int, outcome: str, source: str, day: date | None,
+                  note: str | None) -> None:
+    """HONGSHAN 不合格 exit task closed with its outcome (workflows.appointment_flags, DECISIONS 31)."""
+    app = state.app()
+    done = af.record_exit_outcome(app.engine, state.acting(), worker_id, outcome, source, on=day, note=note)
+    after = done["after"]
+    lines = [t("cli.records.exit_task_closed", worker=worker_id, appointment=done["appointment_id"],
+               year=after["year"], kind=t(f"appointment_flags.exit_kind.{after['kind']}"),
+               outcome=t(f"appointment_flags.outcome.{after['outcome']}"), on=after["outcome_on"],
+               source=after["outcome_source"], rule=after["rule_id"], citation=after["citation"],
+               seq=done["audit_seq"])]
+    emit(state.json, done, lines)
