@@ -7,10 +7,15 @@ transition, which made this overhead its largest CPU cost after the commit's fsy
 
 A `Prepared` statement keeps what SQLAlchemy is there for and skips only the per-call machinery:
 
-- the SQL is SQLAlchemy's, compiled from the Core statement once per dialect and set of columns written;
+- the SQL is SQLAlchemy's, compiled from the Core statement once per dialect (the engine's `Dialect` object:
+  two engines do not share forms, since bind and result processors close over the dialect's settings, e.g.
+  its `json_serializer`) and set of columns written;
 - values go through the column types' bind processors (JSON, UTCDateTime, ...) and rows through their result
   processors, as `Connection.execute` would do; scalar column defaults of an INSERT are filled in;
-- DBAPI errors come back as `sqlalchemy.exc.DBAPIError` subclasses, a refused value as `StatementError`;
+- an error while executing goes through the Connection's own error handling, as `Connection.execute`'s
+  would: DBAPI errors become `sqlalchemy.exc.DBAPIError` subclasses, a lost connection (PostgreSQL) or an
+  interrupt (KeyboardInterrupt, SystemExit) invalidates the connection, `handle_error` events run; a value
+  its type refuses is a `StatementError`;
 - it runs on the Connection's own DBAPI connection, inside its transaction (begun first if need be).
 
 Not supported (use `Connection.execute`): expanding IN parameters, callable column defaults, executemany.
@@ -30,6 +35,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
 
 Processor = Callable[[Any], Any]
+_FORMS = "_shequ_prepared_forms"  # attribute of a Dialect: {(Prepared, parameter names): _Form}
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,6 @@ class Prepared:
 
     def __init__(self, statement: Select[Any] | Update | Insert) -> None:
         self.statement = statement
-        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
 
     # ---------------------------------------------------------------- running
     def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -71,9 +76,12 @@ class Prepared:
     def _run(self, conn: Connection, params: Mapping[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         dialect = conn.dialect
         keys = tuple(sorted(params))
-        form = self._forms.get((dialect.name, keys))
-        if form is None:
-            form = self._forms[(dialect.name, keys)] = self._compile(dialect, keys)
+        forms: dict[tuple[Prepared, tuple[str, ...]], _Form] | None = getattr(dialect, _FORMS, None)
+        if forms is None:
+            forms = dialect.__dict__.setdefault(_FORMS, {})
+        form = forms.get((self, keys))
+        if form is None:  # two threads may both compile it: equal forms, the last one stays
+            form = forms[(self, keys)] = self._compile(dialect, keys)
         values = {**form.base, **params}
         try:
             for name, process in form.processors:
@@ -84,13 +92,15 @@ class Prepared:
         if not conn.in_transaction():
             conn.begin()
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        dbapi = dialect.loaded_dbapi
         try:
             cursor.execute(form.sql, bound)
             raw = cursor.fetchall() if fetch and form.row is not None else []
             count = cursor.rowcount
-        except dbapi.Error as err:
-            raise exc.DBAPIError.instance(form.sql, bound, err, dbapi.Error, dialect=dialect) from err
+        except BaseException as err:
+            # SQLAlchemy's handling of a failed execute (it raises): wraps DBAPI errors in its classes, and on
+            # a disconnect or an interrupt invalidates the connection (and, on a disconnect, the pool's older
+            # connections), so the transaction's end does not try the dead connection again.
+            conn._handle_dbapi_exception(err, form.sql, bound, cursor, None)
         finally:
             cursor.close()
         if form.row is None:

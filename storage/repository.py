@@ -116,12 +116,16 @@ def _rec(cls: Any, row: Any) -> Any:
 class Store:
     """One transaction's reads and writes (a Store lives as long as its transaction)."""
 
-    def __init__(self, conn: Connection, head: tuple[int, str] | None = None) -> None:
+    def __init__(self, conn: Connection, head: tuple[int, str] | None = None, *, read_only: bool = False
+                 ) -> None:
         self.conn = conn
+        self.read_only = read_only  # a read snapshot (Database.read): appending to the audit chain is refused
         self._calendar_heads: list[tuple[int, str]] | None = None  # read once per transaction
         # The audit head as this transaction last saw it. A write transaction holds the database's write
         # lock (SQLite) or the head's row lock (PostgreSQL) from its start, so nobody else moves the head
         # until it ends: read once (or handed over by the lock taken at begin), then kept in step here.
+        # Only append_audit moves the head. Not kept past an append inside a savepoint, which may be rolled
+        # back and the head with it.
         self._head = head
 
     # ---------------- cases ----------------
@@ -217,6 +221,8 @@ class Store:
         body: Mapping[str, Any],
     ) -> int:
         """Append one entry to the chain. Locks the head row: appends are serialised, seq is gap-free."""
+        if self.read_only:
+            raise RuntimeError("append_audit in a read snapshot (Database.read): use Database.transaction")
         if self._head is None:
             row = _HEAD_FOR_UPDATE.one(self.conn)
             self._head = (int(row.seq), str(row.hash))
@@ -239,7 +245,7 @@ class Store:
         digest = chain.entry_hash(head_hash, fields)
         _INSERT_AUDIT.rowcount(self.conn, {**fields, "prev_hash": head_hash, "hash": digest})
         _MOVE_HEAD.rowcount(self.conn, {"seq": seq, "hash": digest})
-        self._head = (seq, digest)
+        self._head = None if self.conn.in_nested_transaction() else (seq, digest)
         return seq
 
     def audit_entries(

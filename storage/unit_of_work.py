@@ -100,7 +100,7 @@ class Database:
             if self.postgresql:
                 conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             conn.execution_options(shequ_readonly=True)
-            yield Store(conn)
+            yield Store(conn, read_only=True)
             conn.rollback()
 
 
