@@ -55,12 +55,13 @@ class SweepStats:
 class DeadlineScheduler:
     """Runs the sweep on a tick and at the next due instant; `run_forever` stops on SIGTERM/SIGINT.
 
-    `after_sweep` runs after every sweep (the notifications dispatcher plugs in here); an exception in it is
-    logged and does not stop the scheduler.
+    `after_sweep` runs after every sweep (the notifications dispatcher plugs in here) with the scheduler's
+    stop predicate, which a long hook asks between its steps so that SIGTERM is not kept waiting for a whole
+    batch; an exception in it is logged and does not stop the scheduler.
     """
 
     def __init__(self, engine: Engine, *, tick_seconds: float = 30.0,
-                 after_sweep: Callable[[], None] | None = None) -> None:
+                 after_sweep: Callable[[Callable[[], bool]], None] | None = None) -> None:
         if tick_seconds <= 0:
             raise ValueError("tick_seconds must be positive")
         self.engine = engine
@@ -89,7 +90,7 @@ class DeadlineScheduler:
             self._count(fired)
             if self.after_sweep is not None and not self._stop.is_set():
                 try:
-                    self.after_sweep()
+                    self.after_sweep(self._stop.is_set)
                 except Exception:
                     log.exception("after_sweep_error")
             self._arm_next()

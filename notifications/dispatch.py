@@ -20,6 +20,7 @@ One row's failure never blocks the others: each row is claimed, sent and finishe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -93,13 +94,17 @@ def dispatch_due(
     config: NotifyConfig | None = None,
     channels: dict[str, Channel] | None = None,
     limit: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> DispatchReport:
-    """Deliver every outbox row due now (at most `limit`, default the configured batch size)."""
+    """Deliver every outbox row due now (at most `limit`, default the configured batch size). `stop` is asked
+    between rows: a scheduler shutting down finishes the row in hand and leaves the rest PENDING."""
     config = config or config_for(app)
     channels = build(config) if channels is None else channels
     report = DispatchReport(app.clock.now())
     limit = limit or config.batch_size
     while len(report.outcomes) < limit:
+        if stop is not None and stop():
+            break
         try:
             row = _claim(app, config)
         except ConcurrentModification:

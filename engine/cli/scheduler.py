@@ -2,8 +2,9 @@
 
 Runs on the real clock: a catch-up sweep first (everything that fell due while no scheduler ran), then a
 sweep every `--tick` seconds and at each deadline's due instant, until SIGTERM or SIGINT (Ctrl+C), after
-which the sweep in progress finishes its current deadline and the process exits 0. `--now` (simulated
-time) is refused: a frozen clock would never see a new deadline fall due; use `shequ deadlines run`.
+which the sweep in progress finishes its current deadline (the dispatcher its current outbox row) and the
+process exits 0; SIGUSR1 prints every thread's stack to stderr (faulthandler). `--now` (simulated time) is
+refused: a frozen clock would never see a new deadline fall due; use `shequ deadlines run`.
 
 After every sweep the term timers run (TM-2/TM-4/TM-5, workflows.terms), then the term-ending reminders
 (`TermMachine.remind`), and the notifications dispatcher (issue 4) delivers the outbox.
@@ -11,6 +12,8 @@ After every sweep the term timers run (TM-2/TM-4/TM-5, workflows.terms), then th
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -35,19 +38,20 @@ def group() -> None:
     pass
 
 
-def _after_sweep(app: App) -> Callable[[], None]:
+def _after_sweep(app: App) -> Callable[[Callable[[], bool]], None]:
     """What runs after each deadline sweep, each part on its own (one failing does not stop the other):
 
     1. the term timers (TM-2 start, TM-4 expiry with HOLDOVER/EXPIRED per TERM-6, TM-5 close): terms are not
        cases, so they are not deadline rows; `TermMachine.sweep` takes what is due by the date, idempotently;
        then the term-ending reminders (`TermMachine.remind`, idempotent by outbox key);
     2. the outbox dispatcher of the notifications issue (delivers reminders and notices), if installed —
-       imported here inside try/except so the scheduler runs (and writes reminder rows) without it.
+       imported here inside try/except so the scheduler runs (and writes reminder rows) without it. It stops
+       between rows once the scheduler is stopping (a batch is up to 200 rows of several transactions each).
     """
     from workflows.terms import TermMachine
 
     terms = TermMachine(app.engine)
-    dispatch: Callable[[App], Any] | None = None
+    dispatch: Callable[..., Any] | None = None
     try:
         from notifications.dispatch import dispatch_due
 
@@ -55,7 +59,7 @@ def _after_sweep(app: App) -> Callable[[], None]:
     except ImportError:  # the notifications package is optional for the scheduler
         pass
 
-    def after_sweep() -> None:
+    def after_sweep(stopping: Callable[[], bool]) -> None:
         try:
             for outcome in terms.sweep():
                 log.info("term_timer", term_id=outcome.term_id, trigger=outcome.trigger)
@@ -67,8 +71,8 @@ def _after_sweep(app: App) -> Callable[[], None]:
                          days_left=reminder.days_left)
         except Exception:
             log.exception("term_reminder_error")
-        if dispatch is not None:
-            dispatch(app)
+        if dispatch is not None and not stopping():
+            dispatch(app, stop=stopping)
 
     return after_sweep
 
@@ -80,6 +84,8 @@ def _after_sweep(app: App) -> Callable[[], None]:
 def run_cmd(state: State, tick: float) -> None:
     if isinstance(state.clock, FrozenClock):
         raise InvalidInput("SCHEDULER_SIMULATED_CLOCK")
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID`: every thread's stack on stderr (a hung scheduler)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     app = state.app()
     scheduler = DeadlineScheduler(app.engine, tick_seconds=tick, after_sweep=_after_sweep(app))
 

@@ -108,6 +108,26 @@ def test_file_channel_delivers_each_row_once_per_person(world: World, config: No
     assert D.dispatch_due(world.app, config=config).outcomes == []
 
 
+def test_a_stop_request_ends_the_batch_between_rows(world: World, config: NotifyConfig) -> None:
+    """A dispatcher told to stop (the scheduler got SIGTERM) finishes the row in hand and leaves the others
+    PENDING for the next run, which delivers them."""
+    resignation(world, PLAIN, "approve")
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    first = D.dispatch_due(world.app, config=config, stop=stop)
+    assert (len(first.outcomes), first.delivered) == (1, 1)
+    statuses = sorted(r["status"] for r in rows(world))
+    assert len(statuses) > 1
+    assert statuses == ["DELIVERED"] + ["PENDING"] * (len(statuses) - 1)
+    rest = D.dispatch_due(world.app, config=config)
+    assert rest.delivered == len(statuses) - 1
+    assert {r["status"] for r in rows(world)} == {"DELIVERED"}
+
+
 def test_crash_between_sending_and_marking_resends_with_the_same_key(world: World, config: NotifyConfig,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The process dies after a send, before its mark: after the lease the same message goes out again with

@@ -4,6 +4,7 @@ the injected FrozenClock; the scheduler is started paused so that nothing waits 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,7 +80,7 @@ def test_after_sweep_hook_runs_and_its_failure_is_contained(world: World, clock:
     scheduler keeps arming its jobs."""
     calls: list[datetime] = []
 
-    def hook() -> None:
+    def hook(stopping: Callable[[], bool]) -> None:
         calls.append(clock.now())
         raise RuntimeError("dispatcher down")
 
@@ -89,6 +90,27 @@ def test_after_sweep_hook_runs_and_its_failure_is_contained(world: World, clock:
         ds.sweep()
         assert len(calls) == 2
         assert ds.scheduler.get_job(NEXT_JOB) is not None
+    finally:
+        ds.stop()
+
+
+def test_the_hook_is_handed_the_stop_request(world: World, clock: FrozenClock, submitted: int) -> None:
+    """The hook gets the scheduler's stop predicate: false while running, true as soon as SIGTERM arrives
+    during the hook (so the dispatcher leaves the rest of its batch instead of holding up the stop)."""
+    seen: list[bool] = []
+    ds: DeadlineScheduler
+
+    def hook(stopping: Callable[[], bool]) -> None:
+        seen.append(stopping())
+        ds.request_stop()  # what the SIGTERM handler does
+        seen.append(stopping())
+
+    ds = DeadlineScheduler(world.app.engine, tick_seconds=5, after_sweep=hook)
+    try:
+        ds.sweep()
+        assert seen == [False, True]
+        ds.sweep()  # a sweep woken while stopping skips the hook
+        assert seen == [False, True]
     finally:
         ds.stop()
 

@@ -9,6 +9,7 @@ The tests wait for the processes to work through them (polling the database), ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 1, 6, 9, 0, tzinfo=LOCAL_TZ)
 TIMEOUT = 20.0
 WORKERS = 100
+LOGS: dict[int, Path] = {}  # pid → the process's log (stdout and stderr)
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +86,9 @@ def scheduler(path: Path, name: str) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-c", "from engine.cli.main import main; main()", "--db", str(path), "scheduler",
             "run", "--tick", "0.2"]
     with (path.parent / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    LOGS[proc.pid] = path.parent / f"{name}.log"
+    return proc
 
 
 def counts(path: Path) -> Counter[str]:
@@ -105,9 +109,36 @@ def wait_until(what: Callable[[], bool], procs: list[subprocess.Popen[bytes]]) -
         time.sleep(0.05)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=TIMEOUT)
+def stop(proc: subprocess.Popen[bytes], *, signalled: bool = False) -> int:
+    """SIGTERM (unless already sent) and the exit code. A process that does not stop in time is asked for its
+    threads' stacks (SIGUSR1, faulthandler: they land in its log), killed so it outlives no test, and reported
+    with its log."""
+    if not signalled:  # a second SIGTERM after the handler was restored would kill it (-15)
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)  # not a deadline: time for the stack dump to be written
+        proc.kill()
+        proc.wait()
+        log = LOGS[proc.pid]
+        pytest.fail(f"scheduler did not stop within {TIMEOUT} s of SIGTERM; its log ends:\n"
+                    f"{log.read_text(encoding='utf-8', errors='replace')[-6000:]}")
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> list[int]:
+    """SIGTERM to all at once, then each exit code; none is left running even when one fails to stop."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return [stop(p, signalled=True) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def assert_each_fired_exactly_once(path: Path, cases: list[int]) -> None:
@@ -168,7 +199,7 @@ def test_two_schedulers_on_one_database_fire_each_deadline_exactly_once(
         # installed (the start line is printed after) would kill it (-15) instead of stopping it.
         wait_until(lambda: all("调度器已启动" in log.read_text(encoding="utf-8") for log in logs), procs)
     finally:
-        codes = [stop(p) for p in procs]
+        codes = stop_all(procs)
     assert codes == [0, 0]
     assert_each_fired_exactly_once(path, cases)
     assert fired_in_log(tmp_path / "a.log") + fired_in_log(tmp_path / "b.log") == 2 * len(cases)
