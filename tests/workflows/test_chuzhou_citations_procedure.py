@@ -4,22 +4,19 @@ behind it, and the notices rendered from them; DONGQU cases keep citing seed 000
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
-from engine.clock import LOCAL_TZ
-from engine.deadlines import fire_due
 from engine.errors import GuardRejected
 from engine.queries import split_citations
 from notifications import render as R
 from tests.workflows.test_pack_variants_procedure import (  # noqa: F401 - the cz fixture
     Chuzhou,
     _cz,
-    clock_of,
     dismissal_cases,
     grade,
+    run_chz3_to_effective,
 )
 from workflows.citations import ART23, S002_CHZ_EXIT
 from workflows.dismissal import DISMISSAL
@@ -47,17 +44,7 @@ def test_chz3_case_from_open_to_effective_cites_no_seed_000(cz: Chuzhou) -> None
     """DIS-CHZ-3 through A-30 to TERMINATED: no audit entry of the case (nor the grade entries that opened it)
     cites seed 000; the opening, the party decision and the effect cite seed 002 滁州·建立职业退出机制; the
     notices (decision, effective) name that source, not 第二十三条."""
-    grade(cz, 2024, "不合格")
-    grade(cz, 2025, "不合格")
-    [case] = dismissal_cases(cz.world, cz.worker_id)
-    e = cz.world.app.engine
-    e.fire(case.id, "compile_evidence", "cz_office", {})
-    e.fire(case.id, "confirm_ground", "cz_party", {"meeting_date": "2025-01-06", "minutes_ref": "纪要 2"})
-    e.fire(case.id, "approve", "cz_bureau", {"decision_no": "琅民〔2025〕1号", "decision_date": "2025-01-06",
-                                             "effective_date": "2025-02-01"})
-    e.fire(case.id, "record_notice", "cz_office", {"notice_delivered_on": "2025-01-06"})
-    clock_of(cz.world).set(datetime(2025, 2, 1, 0, 0, tzinfo=LOCAL_TZ))
-    assert [f.outcome for f in fire_due(e)] == ["FIRED"]
+    case = run_chz3_to_effective(cz)
     case_entries = entries(cz, case.id)
     assert [x.action for x in case_entries] == ["open", "compile_evidence", "confirm_ground", "approve",
                                                 "record_notice", "take_effect"]

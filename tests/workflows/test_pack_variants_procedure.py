@@ -62,6 +62,23 @@ def dismissal_cases(world: World, worker_id: int) -> list[Any]:
         return s.list_cases(procedure="dismissal", worker_id=worker_id)
 
 
+def run_chz3_to_effective(cz: Chuzhou) -> Any:
+    """Two 不合格 in one term open DIS-CHZ-3; run it through A-30 (street → 党工委 → 区 bureau → notice) and
+    past its effective date, when the effective-date deadline fires. The case as opened."""
+    grade(cz, 2024, "不合格")
+    grade(cz, 2025, "不合格")
+    [case] = dismissal_cases(cz.world, cz.worker_id)
+    e = cz.world.app.engine
+    e.fire(case.id, "compile_evidence", "cz_office", {})
+    e.fire(case.id, "confirm_ground", "cz_party", {"meeting_date": "2025-01-06", "minutes_ref": "纪要 2"})
+    e.fire(case.id, "approve", "cz_bureau", {"decision_no": "琅民〔2025〕1号", "decision_date": "2025-01-06",
+                                             "effective_date": "2025-02-01"})
+    e.fire(case.id, "record_notice", "cz_office", {"notice_delivered_on": "2025-01-06"})
+    clock_of(cz.world).set(datetime(2025, 2, 1, 0, 0, tzinfo=LOCAL_TZ))
+    assert [f.outcome for f in fire_due(e)] == ["FIRED"]
+    return case
+
+
 @pytest.mark.parametrize(("years", "opens"), [
     pytest.param({2024: "不合格"}, False, id="DIS-CHZ-3-one-in-a-term-no-case"),
     pytest.param({2024: "不合格", 2025: "不合格"}, True, id="DIS-CHZ-3-two-consecutive-in-one-term-opens"),
@@ -116,17 +133,7 @@ def test_a_correction_withdrawing_one_of_the_two_closes_the_case_as_data_correct
 def test_the_case_run_to_its_end_eliminates_the_worker(cz: Chuzhou) -> None:
     """DIS-CHZ-3 through A-30 (street → 党工委 → 区 bureau → notice → effective date): the appointment ends
     ELIMINATED(DIS-CHZ-3), not DISMISSED; the audit chain verifies."""
-    grade(cz, 2024, "不合格")
-    grade(cz, 2025, "不合格")
-    [case] = dismissal_cases(cz.world, cz.worker_id)
-    e = cz.world.app.engine
-    e.fire(case.id, "compile_evidence", "cz_office", {})
-    e.fire(case.id, "confirm_ground", "cz_party", {"meeting_date": "2025-01-06", "minutes_ref": "纪要 2"})
-    e.fire(case.id, "approve", "cz_bureau", {"decision_no": "琅民〔2025〕1号", "decision_date": "2025-01-06",
-                                             "effective_date": "2025-02-01"})
-    e.fire(case.id, "record_notice", "cz_office", {"notice_delivered_on": "2025-01-06"})
-    clock_of(cz.world).set(datetime(2025, 2, 1, 0, 0, tzinfo=LOCAL_TZ))
-    assert [f.outcome for f in fire_due(e)] == ["FIRED"]
+    case = run_chz3_to_effective(cz)
     with cz.world.app.db.read() as s:
         done = s.get_case(case.id)
         [appointment] = s.appointments(worker_id=cz.worker_id, statuses=("ACTIVE", "HOLDOVER", "ENDED"))
